@@ -1,0 +1,38 @@
+# The two commands: `make run` and `make test`. Each installs what is missing first.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng fonts-freefont-ttf
+
+.PHONY: run test bench system-deps venv sample clean
+
+run: system-deps $(STAMP) sample
+	$(VENV)/bin/archivist run data/raw --db data/processed/archive.duckdb
+
+test: system-deps $(STAMP)
+	bash .ci/pytest.sh
+
+bench: system-deps $(STAMP)
+	$(PY) bench/flow_throughput.py
+
+sample: $(STAMP)
+	$(PY) -m archivist.synth sample data/raw/synthetic
+
+# Debian packages, installed only when one is missing (needs root, as on our machines).
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf data/processed data/raw/synthetic

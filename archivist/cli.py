@@ -1,0 +1,121 @@
+"""The `archivist` command: one entry point, errors mapped to one-line messages and exit codes.
+
+Prefect is imported only once a command needs it (after `prefect_env.configure`), so that
+`archivist --help` is instant and Prefect's state lives under the data folder.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from archivist.errors import ArchivistError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Scanned archival pages and old transcriptions in, a DuckDB corpus out.")
+console = Console(stderr=True)
+out = Console()
+
+EXIT_NOTHING_PROCESSED = 1
+EXIT_ERROR = 3
+
+
+@app.command()
+def run(input: Path = typer.Argument(Path("data/raw"), help="Folder (or file) of scans and "
+                                     "transcriptions."),
+        db: Path = typer.Option(Path("data/processed/archive.duckdb"), help="DuckDB file."),
+        workers: Optional[int] = typer.Option(None, min=1, help="Pages OCR'd at once "
+                                              "[default: number of CPUs]."),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs.")
+        ) -> None:
+    """Process every new or changed source under INPUT into the database."""
+    if not input.exists():
+        console.print(f"[red]error:[/] {input}: no such file or folder")
+        raise typer.Exit(2)
+    started = time.perf_counter()
+    try:
+        summary = _run(input, db, workers, verbose)
+    except ArchivistError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_ERROR)
+    summary.elapsed_s = round(time.perf_counter() - started, 2)
+    _print_summary(summary)
+    if not summary.processed_anything:
+        raise typer.Exit(EXIT_NOTHING_PROCESSED)
+
+
+def _run(input: Path, db: Path, workers: int | None, verbose: bool):
+    from archivist.config import Settings
+    from archivist.plan import plan_from_db
+    from archivist import prefect_env
+
+    plan = plan_from_db(input, db, Settings())
+    if not plan.has_work and _has_documents(db):
+        return _nothing_to_do(plan, db)
+    prefect_env.configure(db.parent / ".prefect", verbose=verbose)
+    from flows import process_collection as pc
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        bar = progress.add_task("starting Prefect", total=None)
+
+        def on_event(kind: str, *args: object) -> None:
+            if kind == "pages":
+                progress.update(bar, description="OCR pages", total=args[0])
+            elif kind == "page":
+                progress.advance(bar)
+
+        pc.progress_hooks.append(on_event)
+        try:
+            return pc.run_collection(str(input), str(db), workers)
+        finally:
+            pc.progress_hooks.remove(on_event)
+
+
+def _has_documents(db: Path) -> bool:
+    from archivist.store import Store
+
+    if not db.exists():
+        return False
+    with Store(db, read_only=True) as store:
+        return store.query("SELECT count(*) FROM documents")[0][0] > 0
+
+
+def _nothing_to_do(plan, db: Path):
+    """Every source is unchanged: report from the database without starting Prefect at all."""
+    from archivist.store import Store
+    from archivist.summary import RunSummary
+
+    summary = RunSummary(unchanged=[s.path for s in plan.unchanged])
+    with Store(db, read_only=True) as store:
+        summary.count(store)
+    return summary
+
+
+def _print_summary(summary) -> None:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_row("sources", f"{len(summary.new) - len(summary.failed)} new, "
+                  f"{len(summary.unchanged)} unchanged, {len(summary.failed)} failed"
+                  + (f", {summary.removed} removed" if summary.removed else ""))
+    table.add_row("pages", str(summary.pages))
+    table.add_row("words", str(summary.words))
+    table.add_row("documents", str(summary.documents))
+    table.add_row("elapsed", f"{summary.elapsed_s:.1f} s")
+    out.print(table)
+    for line in summary.failures:
+        out.print(f"[yellow]failed:[/] {line}", highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("interrupted: sources finished so far are stored")
+        sys.exit(130)

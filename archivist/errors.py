@@ -1,0 +1,45 @@
+"""Errors a user can act on, one type per kind of failure.
+
+Each message names the file (and page) concerned, so that a line in the run summary or in the
+`failures` table is enough to find and fix the input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ArchivistError(Exception):
+    """Base class: anything the CLI reports as a one-line message instead of a traceback."""
+
+
+class UsageError(ArchivistError):
+    """The command line or the settings ask for something impossible (missing input folder...)."""
+
+
+class SourceError(ArchivistError):
+    """A source file cannot be read at all: not decodable, empty, wrong encoding."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class PageError(ArchivistError):
+    """One page of a source failed (decode, preprocessing, Tesseract error or time-out)."""
+
+    def __init__(self, path: Path | str, page_index: int, stage: str, problem: str) -> None:
+        self.path = str(path)
+        self.page_index = page_index
+        self.stage = stage
+        self.problem = problem
+        super().__init__(f"{path} page {page_index + 1}: {stage}: {problem}")
+
+
+class TesseractMissing(ArchivistError):
+    """The tesseract binary or its language data is not installed."""
+
+
+class DatabaseBusy(ArchivistError):
+    """Another process holds the DuckDB file open for writing."""

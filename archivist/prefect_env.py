@@ -1,0 +1,27 @@
+"""Prefect settings for a run with no server to set up.
+
+Must run before `prefect` is imported: Prefect reads its settings at import. State (the
+temporary server's database, cached OCR results) is kept under the data folder so that a project
+directory is self-contained and `rm -r data/processed` starts afresh.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def configure(state_dir: Path | str, *, verbose: bool = False) -> None:
+    home = Path(state_dir).resolve()
+    defaults = {
+        "PREFECT_HOME": str(home),
+        "PREFECT_LOCAL_STORAGE_PATH": str(home / "storage"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_LOGGING_LEVEL": "INFO" if verbose else "CRITICAL",
+        "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+    if verbose:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"

@@ -1,0 +1,99 @@
+"""Rows for the DuckDB tables out of one source's results (pure, so it is testable alone)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+from archivist.discover import Source
+from archivist.errors import PageError
+from archivist.ocr import PageOcr, TextLine, lines_to_text
+from archivist.transcription import Transcription
+
+
+def short_id(prefix: str, *parts: object) -> str:
+    return prefix + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:15]
+
+
+def page_id_for(source_id: str, page_index: int) -> str:
+    return f"{source_id}-p{page_index:04d}"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def source_row(source: Source, status: str, settings_hash: str, *, error: str | None = None,
+               page_count: int | None = None) -> dict:
+    return {"source_id": source.source_id, "path": source.path, "kind": source.kind,
+            "sha256": source.sha256, "bytes": source.bytes, "status": status, "error": error,
+            "settings_hash": settings_hash, "page_count": page_count, "processed_at": now()}
+
+
+def failure_row(source: Source, error: Exception, page_index: int | None = None,
+                stage: str = "load") -> dict:
+    if isinstance(error, PageError):
+        page_index, stage, message = error.page_index, error.stage, error.problem
+    else:
+        message = getattr(error, "problem", None) or f"{type(error).__name__}: {error}"
+    return {"source_id": source.source_id, "path": source.path, "page_index": page_index,
+            "stage": stage, "error": message, "occurred_at": now()}
+
+
+def image_source_rows(source: Source, page_count: int, results: list[PageOcr],
+                      errors: list[Exception], run_id: str,
+                      settings_hash: str) -> tuple[dict, dict[str, list[dict]]]:
+    """A scanned source: its pages, one OCR witness per page, words, lines, failures."""
+    rows: dict[str, list[dict]] = {"pages": [], "witnesses": [], "words": [], "lines": [],
+                                   "failures": [failure_row(source, e) for e in errors]}
+    for page in sorted(results, key=lambda p: p.page_index):
+        page_id = page_id_for(source.source_id, page.page_index)
+        witness_id = short_id("w", page_id, run_id)
+        lines = page.lines()
+        text = lines_to_text(lines)
+        rows["pages"].append({
+            "page_id": page_id, "source_id": source.source_id, "page_index": page.page_index,
+            "width": page.width, "height": page.height, "dpi": page.dpi, "document_id": None,
+            "page_number": None, "text": text, "mean_conf": page.mean_conf,
+            "image_hash": page.image_hash, "preprocessing": page.preprocessing})
+        rows["witnesses"].append({
+            "witness_id": witness_id, "kind": "ocr", "run_id": run_id, "page_id": page_id,
+            "source_id": source.source_id, "text": text, "mean_conf": page.mean_conf,
+            "raw_text": None})
+        rows["words"].extend({"witness_id": witness_id, **asdict(w)} for w in page.words)
+        rows["lines"].extend(_line_row(witness_id, line) for line in lines)
+    if not results:
+        status, error = "failed", "no page could be read"
+    elif errors:
+        status, error = "partial", f"{len(errors)} of {page_count} pages failed"
+    else:
+        status, error = "done", None
+    return source_row(source, status, settings_hash, error=error, page_count=page_count), rows
+
+
+def text_source_rows(source: Source, transcription: Transcription,
+                     settings_hash: str) -> tuple[dict, dict[str, list[dict]]]:
+    witness_id = short_id("w", source.source_id, source.sha256)
+    rows = {
+        "witnesses": [{"witness_id": witness_id, "kind": "transcription", "run_id": None,
+                       "page_id": None, "source_id": source.source_id,
+                       "text": transcription.text, "mean_conf": None,
+                       "raw_text": transcription.raw}],
+        "lines": [_line_row(witness_id, line) for line in transcription.lines],
+    }
+    return source_row(source, "done", settings_hash, page_count=None), rows
+
+
+def failed_source_rows(source: Source, error: Exception,
+                       settings_hash: str) -> tuple[dict, dict[str, list[dict]]]:
+    failure = failure_row(source, error, stage="read")
+    return (source_row(source, "failed", settings_hash, error=failure["error"]),
+            {"failures": [failure]})
+
+
+def _line_row(witness_id: str, line: TextLine) -> dict:
+    left, top, width, height = line.box if line.box else (None, None, None, None)
+    return {"witness_id": witness_id, "line_no": line.line_no, "par_no": line.par_no,
+            "text": line.text, "char_start": line.char_start, "char_end": line.char_end,
+            "left": left, "top": top, "width": width, "height": height}

@@ -1,0 +1,166 @@
+"""The main job: a drop folder of scans and transcriptions in, the DuckDB corpus out.
+
+Pages are OCR'd in parallel (one Tesseract thread each); this flow's process is the only writer
+of the database and writes each source in its own transaction as soon as its pages are done, so a
+run killed half-way keeps every source it finished.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections import deque
+from typing import Callable, Iterator
+
+from prefect import flow
+from prefect.futures import PrefectFuture, wait
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from archivist.assemble import load_corpus
+from archivist.config import Settings
+from archivist.discover import Source
+from archivist.errors import ArchivistError
+from archivist.images import count_pages
+from archivist.ocr import tesseract_version
+from archivist.plan import Plan, make_plan
+from archivist.records import (failed_source_rows, image_source_rows, now, text_source_rows)
+from archivist.store import Store
+from archivist.summary import RunSummary
+from tasks.ingest import assemble_task, read_transcription_task
+from tasks.ocr import ocr_page_task
+
+# Set by the CLI to show progress: called with ("pages", total) once, then ("page", path) per
+# finished page and ("source", path, status) per stored source.
+ProgressHook = Callable[..., None]
+progress_hooks: list[ProgressHook] = []
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+@flow(name="process_collection", log_prints=False,
+      task_runner=ThreadPoolTaskRunner(max_workers=default_workers()))
+def process_collection(input_dir: str = "data/raw",
+                       db: str = "data/processed/archive.duckdb",
+                       workers: int | None = None) -> RunSummary:
+    """Process every new or changed source under input_dir into the database at db."""
+    started = time.perf_counter()
+    settings = Settings()
+    with Store(db) as store:
+        plan = make_plan(input_dir, store.known_sources(), settings,
+                         dict(store.query("SELECT source_id, path FROM sources")))
+        summary = RunSummary(unchanged=[s.path for s in plan.unchanged],
+                             removed=len(plan.removed))
+        if plan.removed:
+            store.drop_sources(plan.removed)
+        if plan.todo:
+            _process_sources(store, plan, settings, summary, workers or default_workers())
+        if plan.has_work or not _has_documents(store):
+            derived, page_updates = assemble_task(load_corpus(store))
+            store.replace_derived(derived, page_updates)
+        summary.count(store)
+    summary.elapsed_s = round(time.perf_counter() - started, 2)
+    return summary
+
+
+def _process_sources(store: Store, plan: Plan, settings: Settings, summary: RunSummary,
+                     workers: int) -> None:
+    run_id = "r" + uuid.uuid4().hex[:15]
+    summary.run_id = run_id
+    run_row = {"run_id": run_id, "started_at": now(), "finished_at": None,
+               "engine": "tesseract", "engine_version": tesseract_version(),
+               "model": f"{settings.ocr.lang} (tessdata fast, Debian)",
+               "config": settings.as_dict()}
+    store.add_run(run_row)
+
+    def save(source: Source, source_row: dict, rows: dict[str, list[dict]]) -> None:
+        store.replace_source(source_row, rows)
+        summary.new.append(source.path)
+        if source_row["status"] != "done":
+            summary.failed.append(source.path)
+            summary.failures.extend(_failure_line(f) for f in rows.get("failures", []))
+        _notify("source", source.path, source_row["status"])
+
+    jobs, page_counts = [], {}
+    for source in plan.todo:
+        if source.kind == "text":
+            jobs.append((source, None))
+            continue
+        try:
+            page_counts[source.source_id] = count_pages(source.path, source.kind)
+        except ArchivistError as exc:  # the file cannot even be opened
+            save(source, *failed_source_rows(source, exc, plan.settings_hash))
+            continue
+        jobs.extend((source, i) for i in range(page_counts[source.source_id]))
+    _notify("pages", sum(1 for _, i in jobs if i is not None))
+
+    def submit(job: tuple[Source, int | None]) -> PrefectFuture:
+        source, index = job
+        if index is None:
+            return read_transcription_task.submit(source.path)
+        return ocr_page_task.submit(source.path, source.kind, index, source.sha256,
+                                    plan.settings_hash, settings)
+
+    outcomes: dict[str, list] = {}
+    for (source, index), outcome in _bounded(jobs, submit, workers):
+        if source.kind == "text":
+            save(source, *_text_rows(source, outcome, plan.settings_hash))
+            continue
+        _notify("page", source.path)
+        done = outcomes.setdefault(source.source_id, [])
+        done.append(outcome)
+        if len(done) == page_counts[source.source_id]:
+            results = [o for o in done if not isinstance(o, BaseException)]
+            errors = [o for o in done if isinstance(o, BaseException)]
+            save(source, *image_source_rows(source, page_counts[source.source_id], results,
+                                            errors, run_id, plan.settings_hash))
+    store.add_run(run_row | {"finished_at": now()})
+
+
+def _bounded(jobs: list, submit: Callable[[object], PrefectFuture], limit: int
+             ) -> Iterator[tuple[object, object]]:
+    """Run jobs with at most `limit` in flight, yielding (job, result or exception) as each
+    finishes: the `workers` setting holds even when a deployment picks the task runner."""
+    pending = deque(jobs)
+    in_flight: dict[PrefectFuture, object] = {}
+    while pending or in_flight:
+        while pending and len(in_flight) < limit:
+            job = pending.popleft()
+            in_flight[submit(job)] = job
+        done, _ = wait(list(in_flight), timeout=0.2)
+        for future in done:
+            yield in_flight.pop(future), future.state.result(raise_on_failure=False)
+
+
+def _text_rows(source: Source, outcome: object, settings_hash: str
+               ) -> tuple[dict, dict[str, list[dict]]]:
+    if isinstance(outcome, BaseException):
+        return failed_source_rows(source, outcome, settings_hash)
+    return text_source_rows(source, outcome, settings_hash)
+
+
+def _failure_line(row: dict) -> str:
+    page = f" page {row['page_index'] + 1}" if row.get("page_index") is not None else ""
+    return f"{row['path']}{page}: {row['stage']}: {row['error']}"
+
+
+def _has_documents(store: Store) -> bool:
+    return store.query("SELECT count(*) FROM documents")[0][0] > 0
+
+
+def _notify(*event: object) -> None:
+    for hook in progress_hooks:
+        hook(*event)
+
+
+def run_collection(input_dir: str, db: str, workers: int | None = None) -> RunSummary:
+    """Run the flow with a thread pool of `workers` (one Tesseract process per thread)."""
+    n = workers or default_workers()
+    runner = ThreadPoolTaskRunner(max_workers=n)
+    return process_collection.with_options(task_runner=runner)(input_dir, db, n)
+
+
+if __name__ == "__main__":
+    print(process_collection())

@@ -1,0 +1,47 @@
+"""Shared fixtures. Prefect is pointed at a throw-away home before anything imports it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from archivist import prefect_env
+
+_PREFECT_HOME = Path(tempfile.mkdtemp(prefix="archivist-prefect-"))
+prefect_env.configure(_PREFECT_HOME)
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEED = SHARED / "seed" / "halifax_to_welles_1941-12-23.txt"
+REPO = Path(__file__).resolve().parents[1]
+REPO_SEED = REPO / "data" / "raw" / "halifax_to_welles_1941-12-23.txt"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+
+
+@pytest.fixture
+def seed_text_path() -> Path:
+    """The seed transcription as shipped in data/raw (a copy of ../shared/seed)."""
+    return REPO_SEED
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample drop folder: the seed transcription plus generated ribbon and carbon scans."""
+    from archivist import synth
+
+    root = tmp_path_factory.mktemp("raw")
+    shutil.copy(REPO_SEED, root / REPO_SEED.name)
+    synth.write_sample(root / "synthetic")
+    return root
+
+
+def requires_shared(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is not here (a user's clone has no ../shared test material)")
+    return path

@@ -1,0 +1,64 @@
+import duckdb
+import pytest
+
+from archivist.store import Store
+
+
+def _source(sid="s1", sha="aa"):
+    return {"source_id": sid, "path": f"/x/{sid}.png", "kind": "image", "sha256": sha,
+            "bytes": 1, "status": "done", "error": None, "settings_hash": "h",
+            "page_count": 1, "processed_at": None}
+
+
+def _page(sid="s1", text="old"):
+    return {"page_id": f"{sid}-p0000", "source_id": sid, "page_index": 0, "text": text}
+
+
+def test_schema_has_the_contract_tables_and_columns(tmp_path):
+    with Store(tmp_path / "a.duckdb") as store:
+        cols = {(t, c) for t, c in store.query(
+            "SELECT table_name, column_name FROM information_schema.columns")}
+    for table, columns in {
+        "sources": "source_id path kind sha256 bytes status error",
+        "pages": "page_id source_id page_index width height dpi document_id page_number text "
+                 "mean_conf",
+        "ocr_runs": "run_id started_at finished_at engine engine_version model config",
+        "witnesses": "witness_id kind run_id page_id source_id text mean_conf",
+        "words": "witness_id block par line word text conf left top width height",
+        "documents": "document_id doc_type doc_date date_text sender recipient classification "
+                     "subject text",
+        "segments": "segment_id document_id seq kind text page_id",
+        "entities": "document_id kind text normalized",
+        "failures": "source_id page_index stage error occurred_at",
+    }.items():
+        for column in columns.split():
+            assert (table, column) in cols, f"{table}.{column}"
+
+
+def test_replacing_a_source_swaps_its_rows(tmp_path):
+    with Store(tmp_path / "a.duckdb") as store:
+        store.replace_source(_source(), {"pages": [_page(text="old")]})
+        store.replace_source(_source(sha="bb"), {"pages": [_page(text="new")]})
+        assert store.query("SELECT text FROM pages") == [("new",)]
+        assert store.query("SELECT sha256 FROM sources") == [("bb",)]
+
+
+def test_a_failed_write_leaves_the_earlier_rows_whole(tmp_path):
+    with Store(tmp_path / "a.duckdb") as store:
+        store.replace_source(_source(), {"pages": [_page(text="old")]})
+        with pytest.raises(duckdb.Error):
+            store.replace_source(_source(sha="bb"), {"pages": [_page(text="new")],
+                                                     "no_such_table": [{"x": 1}]})
+        assert store.query("SELECT text FROM pages") == [("old",)]
+        assert store.query("SELECT sha256 FROM sources") == [("aa",)]
+
+
+def test_dropping_a_source_removes_its_witnesses_and_words(tmp_path):
+    with Store(tmp_path / "a.duckdb") as store:
+        store.replace_source(_source(), {
+            "pages": [_page()],
+            "witnesses": [{"witness_id": "w1", "kind": "ocr", "source_id": "s1"}],
+            "words": [{"witness_id": "w1", "text": "x", "conf": 90.0}]})
+        store.drop_sources(["s1"])
+        assert store.query("SELECT (SELECT count(*) FROM words) + (SELECT count(*) FROM "
+                           "witnesses) + (SELECT count(*) FROM sources)") == [(0,)]
