@@ -28,6 +28,7 @@ class StoredPage:
     mean_conf: float | None
     text: str
     words: int
+    source_pages: int = 1
     lines: list[TextLine] = field(default_factory=list)
 
 
@@ -54,13 +55,14 @@ def load_corpus(store: Store) -> Corpus:
             FROM witnesses w LEFT JOIN ocr_runs r USING (run_id)
             WHERE w.kind = 'ocr')
         SELECT p.page_id, s.path, p.page_index, p.width, p.mean_conf, p.text, l.witness_id,
-               (SELECT count(*) FROM words wd WHERE wd.witness_id = l.witness_id)
+               (SELECT count(*) FROM words wd WHERE wd.witness_id = l.witness_id),
+               (SELECT count(*) FROM pages q WHERE q.source_id = p.source_id)
         FROM pages p JOIN sources s USING (source_id)
         JOIN latest l ON l.page_id = p.page_id AND l.rk = 1
         ORDER BY s.path, p.page_index""")
     lines_by_witness = _lines_by_witness(store)
     pages = [StoredPage(page_id=r[0], source_path=r[1], page_index=r[2], width=r[3],
-                        mean_conf=r[4], text=r[5] or "", words=r[7],
+                        mean_conf=r[4], text=r[5] or "", words=r[7], source_pages=r[8],
                         lines=lines_by_witness.get(r[6], [])) for r in page_rows]
     text_rows = store.query("""
         SELECT w.witness_id, s.path FROM witnesses w JOIN sources s USING (source_id)
@@ -88,7 +90,7 @@ def build_derived(corpus: Corpus, *, century: int | None = None
     members = group_pages(page_texts)
     rows["page_groups"] = [vars(m) | {} for m in members]
     canonical_of = _canonical_of(members)
-    canonical = [p for p in corpus.pages if canonical_of.get(p.page_id) == p.page_id]
+    canonical = _page_stream(corpus.pages, canonical_of)
 
     page_document: dict[str, str] = {}
     page_numbers: dict[str, int] = {}
@@ -121,6 +123,21 @@ def build_derived(corpus: Corpus, *, century: int | None = None
     updates = [{"page_id": pid, "document_id": doc, "page_number": page_numbers.get(
         canonical_of.get(pid, pid))} for pid, doc in page_document.items()]
     return dict(rows), updates
+
+
+def _page_stream(pages: list[StoredPage], canonical_of: dict[str, str]) -> list[StoredPage]:
+    """One page per duplicate group, in reading order.
+
+    A group stands where its member from the longest source stands: a loose carbon of page 4
+    belongs after page 3 of the ribbon copy, not wherever its file name sorts.
+    """
+    by_id = {p.page_id: p for p in pages}
+    anchor: dict[str, tuple[int, int]] = {}
+    for position, page in enumerate(pages):
+        group = canonical_of.get(page.page_id, page.page_id)
+        rank = (-page.source_pages, position)
+        anchor[group] = min(anchor.get(group, rank), rank)
+    return [by_id[g] for g in sorted(anchor, key=lambda g: anchor[g][1])]
 
 
 def _canonical_of(members: list) -> dict[str, str]:

@@ -18,10 +18,15 @@ from rich.table import Table
 
 from archivist.errors import ArchivistError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Scanned archival pages and old transcriptions in, a DuckDB corpus out.")
 console = Console(stderr=True)
 out = Console()
+
+@app.callback()
+def _commands() -> None:
+    """Scanned archival pages and old transcriptions in, a DuckDB corpus out."""
+
 
 EXIT_NOTHING_PROCESSED = 1
 EXIT_ERROR = 3
@@ -43,7 +48,13 @@ def run(input: Path = typer.Argument(Path("data/raw"), help="Folder (or file) of
     try:
         summary = _run(input, db, workers, verbose)
     except ArchivistError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(EXIT_ERROR)
+    except Exception as exc:  # a bug or an environment problem: one line, details on -v
+        if verbose:
+            console.print_exception()
+        console.print(f"[red]error:[/] {type(exc).__name__}: {exc} (run with -v for details)",
+                      highlight=False)
         raise typer.Exit(EXIT_ERROR)
     summary.elapsed_s = round(time.perf_counter() - started, 2)
     _print_summary(summary)

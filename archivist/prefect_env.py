@@ -13,6 +13,7 @@ from pathlib import Path
 
 def configure(state_dir: Path | str, *, verbose: bool = False) -> None:
     home = Path(state_dir).resolve()
+    home.mkdir(parents=True, exist_ok=True)
     defaults = {
         "PREFECT_HOME": str(home),
         "PREFECT_LOCAL_STORAGE_PATH": str(home / "storage"),

@@ -131,7 +131,8 @@ def _bounded(jobs: list, submit: Callable[[object], PrefectFuture], limit: int
             in_flight[submit(job)] = job
         done, _ = wait(list(in_flight), timeout=0.2)
         for future in done:
-            yield in_flight.pop(future), future.state.result(raise_on_failure=False)
+            future.wait()  # sets the final state; the callback can fire before it is set
+            yield in_flight.pop(future), future.result(raise_on_failure=False)
 
 
 def _text_rows(source: Source, outcome: object, settings_hash: str

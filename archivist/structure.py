@@ -1,0 +1,926 @@
+"""Letter structure of typewritten archival pages.
+
+Diplomatic letters, despatches and memoranda of the 1930s-40s follow a small
+set of conventions: a head (letterhead, classification, file number, place and
+date, subject, addressee), a salutation, the body, a closing formula and a
+signature, then the odds and ends typists and registries add (typist's
+initials, enclosure lists, postscripts) and the marks left by handling
+(receipt stamps, registry scribbles, printed page numbers, catchwords at the
+foot of a page). OCR and old transcriptions lose the layout but keep those
+conventions, so each line is classified by its content first, by its position
+in the letter second, and what is left is prose.
+
+Nothing here knows a particular document: only the vocabulary of letter
+writing (titles, closing formulas, grading words, month names) and the shapes
+of registry marks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from archivist.dates import find_dates
+
+__all__ = [
+    "KINDS",
+    "NON_READING",
+    "Line",
+    "Segment",
+    "document_starts",
+    "reading_text",
+    "segment_document",
+]
+
+KINDS = (
+    "letterhead", "classification", "reference", "number", "place_date", "subject",
+    "addressee", "salutation", "paragraph", "quotation", "closing", "signature",
+    "postscript", "enclosure_note", "typist_reference", "marginalia", "stamp",
+    "page_number", "catchword", "other",
+)
+NON_READING = {"marginalia", "stamp", "page_number", "catchword"}
+
+
+@dataclass
+class Line:
+    text: str
+    page: int = 0
+    box: tuple[int, int, int, int] | None = None
+    page_width: int | None = None
+
+
+@dataclass
+class Segment:
+    kind: str
+    text: str
+    page: int
+    first_line: int
+    last_line: int
+    box: tuple[int, int, int, int] | None
+
+
+# --------------------------------------------------------------------------
+# Vocabulary and shapes
+# --------------------------------------------------------------------------
+
+_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-]*")
+_TERMINAL = re.compile(r"[.!?:;][\"'’”)\]]*$")
+
+_PAGE_NUMBER = re.compile(
+    r"^(?:[-–—=]+\s*\d{1,3}\s*[-–—=]+|[-–—]\s*\d{1,3}\s*\.?|\(\s*\d{1,3}\s*\)"
+    r"|(?:page|p\.)\s*\d{1,3}\s*\.?)$",
+    re.IGNORECASE,
+)
+_BARE_NUMBER = re.compile(r"^\d{1,4}\s*\.?$")
+_TYPIST = re.compile(r"^[A-Z]{2,5}(?:\s?[:/]\s?[A-Za-z]{1,5}){1,3}$")
+_SIGNED = re.compile(
+    r"^(?:\(\s*(?:sgd|signed|sd|s|sig)\s*\.?\s*\)|(?:signed|sgd\.)\s*:?)\s*\S", re.IGNORECASE
+)
+_INITIALS = re.compile(r"^(?:[A-Z]\.\s?){1,3}$")
+_CAPS_NAME = re.compile(r"^[A-Z][A-Z'’\-]+(?:\s+[A-Z][A-Z.'’\-]*){0,3}\.?$")
+_POSTSCRIPT = re.compile(r"^(?:(?:P\.\s?)?P\.\s?S\.?|PS[.:])(?=[\s:,\-]|$)")
+_ENCLOSURE_HEAD = re.compile(r"^(?:enclosures?|encls?\.|enc\.|attachments?|annex(?:es)?)(?![a-z])", re.IGNORECASE)
+_ENCLOSURE_ITEM = re.compile(r"^\d{1,2}\s?/\s*(?=\S)")
+_NUMBER_LINE = re.compile(r"^(?:.{0,20}?\s)?(?:N[Oo]|NR|Nr|Nº|№)\s?\.?\s*(?P<number>\d[\d\-/]*)\s*\.?$")
+_FILE_NUMBER = re.compile(
+    r"(?<![\w/])(?:[A-Z]{1,3}\s?)?\d{1,6}(?:\s?/\s?\d{1,6}){1,3}(?:/[A-Z]{1,3})?(?![\w/])"
+)
+_DECIMAL_FILE = re.compile(r"(?<![\w/.])\d{3}\.\d{1,6}(?:/\d{1,6})?(?![\w/])")
+_REFERENCE_WORDS = {"file", "no", "nr", "ref", "reference", "your", "our", "registry", "and"}
+_CATCHWORD_SLASH = re.compile(r"^[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-]*(?:/|\.{2,}|…)$")
+_INLINE_CATCHWORD = re.compile(r"\s(?P<word>[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-]*)/$")
+_SALUTATION = re.compile(
+    r"^(?:(?:my\s+)?(?:very\s+)?dear\s+[^\s,:;][^,:;]{0,40}|(?:dear\s+)?sirs?|(?:dear\s+)?madam"
+    r"|mesdames|gentlemen|my\s+(?:dear\s+)?lord|(?:your\s+)?excellency|monsieur(?:\s+le\s+\w+)?"
+    r"|madame)\s*[,:;.]?$",
+    re.IGNORECASE,
+)
+_CLOSING_HEAD = re.compile(
+    r"^(?:yours\b|your\s+(?:most\s+)?(?:obedient|humble)|ever\s+yours"
+    r"|(?:very\s+|most\s+)?(?:sincerely|truly|faithfully|respectfully|cordially|affectionately"
+    r"|gratefully)\b|i\s+have\s+the\s+hono(?:u)?r\s+to\s+be\b|(?:i|we)\s+(?:remain|am|are)\b"
+    r"|believe\s+me\b|with\s+(?:best|kind|kindest|warm|warmest|all\s+good)\s+(?:regards|wishes))",
+    re.IGNORECASE,
+)
+_CLOSING_WORDS = {
+    "yours", "your", "very", "most", "sincerely", "truly", "faithfully", "respectfully",
+    "obediently", "obedient", "humble", "servant", "cordially", "affectionately", "gratefully",
+    "ever", "i", "we", "am", "are", "remain", "have", "the", "honor", "honour", "to", "be",
+    "with", "highest", "high", "consideration", "respect", "sir", "madam", "my", "dear",
+    "lord", "excellency", "believe", "me", "kind", "kindest", "best", "regards", "wishes",
+    "warm", "warmest", "and", "submitted", "always", "all", "good", "greatest", "esteem",
+}
+_GRADING = {"secret", "confidential", "restricted"}
+_HANDLING = {"personal", "private", "immediate", "urgent", "priority", "important"}
+_MARKING_WORDS = _GRADING | _HANDLING | {
+    "most", "top", "strictly", "very", "highly", "and", "by", "bag", "air", "mail", "file",
+    "for", "only", "en", "clair",
+}
+_STAMP = re.compile(
+    r"\b(?:RECEIVED|REC'D|FILED|RECORDED|REGISTERED|ANSWERED|ACKNOWLEDGED|DIVISION OF"
+    r"|COMMUNICATIONS AND RECORDS)\b"
+)
+_DISTRIBUTION = re.compile(
+    r"^(?:copies?\s+(?:sent\s+)?to\b|copy\s+to\b|cc\s*[:.]|c\.\s?c\.|distribution\b"
+    r"|to\s+department\s+in\b|in\s+(?:quintuplicate|quadruplicate|triplicate|duplicate)\b)",
+    re.IGNORECASE,
+)
+_STATUS = re.compile(
+    r"^(?:true\s+)?(?:copy|translation|paraphrase|draft|duplicate|triplicate|extract)\s*\.?$",
+    re.IGNORECASE,
+)
+_SUBJECT_STRICT = re.compile(r"^(?:subject|subj|re|betreff|objet)\s*[:.\-–]\s*\S", re.IGNORECASE)
+_SUBJECT_LOOSE = re.compile(r"^re\s+\S", re.IGNORECASE)
+_HONORIFIC_OPENER = re.compile(
+    r"^(?:the\s+)?(?:right\s+|rt\.?\s+)?hon(?:ou?rable\b|\.)|^(?:his|her|their)\s+"
+    r"(?:excellency|excellencies|majesty|royal\s+highness)\b|^h\.\s?e\.\s|^messrs\.?\s",
+    re.IGNORECASE,
+)
+_TO_OPENER = re.compile(r"^to\s*[-:–—]\s*(?P<rest>.*)$|^to\s+(?P<name>[A-Z].*)$", re.IGNORECASE)
+PERSON_TITLES = (
+    "Mr", "Mrs", "Miss", "Ms", "Messrs", "M", "MM", "Mme", "Mlle", "Dr", "Herr", "Frau",
+    "Lord", "Lady", "Sir", "Dame", "General", "Gen", "Colonel", "Col", "Major", "Captain",
+    "Capt", "Admiral", "Marshal", "Ambassador", "Minister", "President", "Professor", "Prof",
+    "Count", "Countess", "Baron", "Baroness", "Prince", "Princess", "King", "Queen", "Monsieur",
+    "Madame", "Signor", "Señor", "Rabbi", "Father", "Bishop", "Archbishop", "Cardinal",
+    "Viscount", "Earl", "Duke", "Marquess", "Senator", "Judge", "Governor", "Commissar",
+    "Consul", "Lieutenant", "Lt", "Rev", "Reverend", "Dean", "Chancellor", "Premier",
+)
+_PERSON_OPENER = re.compile(
+    rf"^(?:{'|'.join(PERSON_TITLES)})\.?\s+[A-Z]"
+)
+_FUNCTION_OPENER = re.compile(
+    r"^the\s+(?:[A-Z][\w\-]*\s+)?(?:secretary|under[\s\-]secretary|minister|ambassador|"
+    r"charg[ée]|consul|president|chairman|director|commissioner|governor|high\s+commissioner)\b",
+    re.IGNORECASE,
+)
+ORG_WORDS = (
+    "Legation", "Embassy", "Consulate", "Foreign Service", "Foreign Office", "Ministry",
+    "Department", "Office", "Council", "Committee", "Bureau", "Agency", "Commission", "Board",
+    "Society", "Association", "Mission", "Delegation", "Chancery", "Government", "Institute",
+    "University", "Corporation", "Company", "Federation", "Congress", "League",
+)
+_ORG_WORD = re.compile(rf"\b(?:{'|'.join(ORG_WORDS)})\b", re.IGNORECASE)
+_DOC_TYPE_HEADING = re.compile(
+    r"\b(?:TELEGRAM|CABLEGRAM|MEMORANDUM|AIDE[\s\-]M[EÉ]MOIRE|MINUTES?|REPORT)\b", re.IGNORECASE
+)
+_ADDRESS = re.compile(
+    r"\bc/o\b|\d+\s*,?\s+[A-Z][a-z]+\s+(?:Street|St\.|Road|Rd\.|Square|Place|Avenue|Park|Lane|"
+    r"House|Gardens|Terrace|Strasse|Straße|Platz|Gasse)|\b[NSEW]\.?\s?[CW]?\.?\s?\d{1,2}\b"
+)
+_PLACE_CONNECTORS = {
+    "near", "am", "an", "der", "de", "la", "le", "sur", "upon", "on", "the", "den", "di",
+    "dated", "date", "en", "im", "bei",
+}
+_OPEN_QUOTES = "\"“‘'„«"
+_CLOSE_QUOTES = "\"”’'»"
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _is_prose(text: str) -> bool:
+    """Running text, as opposed to names, titles and addresses: lowercase words dominate."""
+    words = _words(text)
+    if len(words) < 5:
+        return False
+    if len(words) >= 10:
+        return True  # telegrams are typed in capitals; headings are shorter
+    lower = sum(word[0].islower() for word in words)
+    return lower / len(words) >= 0.4 or (len(text) >= 60 and lower >= 3)
+
+
+def _is_caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 2 and sum(c.isupper() for c in letters) / len(letters) >= 0.8
+
+
+def _ends_sentence(text: str) -> bool:
+    return bool(_TERMINAL.search(text.rstrip()))
+
+
+def _letter_ratio(text: str) -> float:
+    visible = [c for c in text if not c.isspace()]
+    return sum(c.isalpha() for c in visible) / len(visible) if visible else 0.0
+
+
+# --------------------------------------------------------------------------
+# Context-free line kinds
+# --------------------------------------------------------------------------
+
+
+def _strong_kind(text: str) -> str | None:
+    """Kinds a line announces by itself, wherever it stands."""
+    for kind, test in _STRONG_TESTS:
+        if test(text):
+            return kind
+    return None
+
+
+def _is_classification(text: str) -> bool:
+    if len(text) > 45 or any(c.isdigit() for c in text):
+        return False
+    words = [w.lower() for w in _words(text.replace("&", " and "))]
+    return bool(words) and all(w in _MARKING_WORDS for w in words) and any(
+        w in _GRADING or w in _HANDLING for w in words
+    )
+
+
+def _is_salutation(text: str) -> bool:
+    return len(text) <= 60 and len(_words(text)) <= 6 and bool(_SALUTATION.match(text))
+
+
+def _is_closing(text: str) -> bool:
+    """A closing formula, the whole line made of closing vocabulary."""
+    head, tail = _split_closing(text)
+    return head is not None and not tail
+
+
+def _split_closing(text: str) -> tuple[str | None, str]:
+    """Cut 'Yours very sincerely, (SGD) NAME' into the formula and the signature.
+
+    Returns (None, text) when the line does not start with a closing formula or
+    what follows the formula is not a signature (so 'I have the honor to be
+    informed' stays prose)."""
+    if len(text) > 90 or not _CLOSING_HEAD.match(text):
+        return None, text
+    tokens = text.split()
+    cut = 0
+    for token in tokens:
+        letters = re.sub(r"[^A-Za-z]", "", token).lower()
+        if letters and letters not in _CLOSING_WORDS:
+            break
+        cut += 1
+    head = " ".join(tokens[:cut])
+    tail = " ".join(tokens[cut:])
+    if not head or (tail and not _looks_signed(tail)):
+        return None, text
+    return head, tail
+
+
+def _looks_signed(text: str) -> bool:
+    return bool(_SIGNED.match(text) or _CAPS_NAME.match(text) or _INITIALS.match(text))
+
+
+def _is_number_line(text: str) -> bool:
+    return len(text) <= 32 and bool(_NUMBER_LINE.match(text))
+
+
+def _is_reference_line(text: str) -> bool:
+    """File and registry numbers, alone or with 'File'/'No.'/'Ref.' around them."""
+    if len(text) > 60:
+        return False
+    numbers = [n for n in _FILE_NUMBER.findall(text) if not find_dates(n)]
+    if not numbers and not _DECIMAL_FILE.search(text):
+        return False
+    rest = _DECIMAL_FILE.sub(" ", _FILE_NUMBER.sub(" ", text))
+    return all(w.lower() in _REFERENCE_WORDS for w in _words(rest))
+
+
+def _place_date_mention(text: str):
+    """The date of a place-and-date line ('Budapest, January 25, 1939.'), else None.
+
+    The rest of the line must read as a place: capitalised words and a few
+    connectors, so a body line mentioning a date is not taken for one."""
+    if len(text) > 70:
+        return None
+    mentions = [m for m in find_dates(text) if m.precision in ("day", "month")]
+    if len(mentions) != 1:
+        return None
+    mention = mentions[0]
+    rest = text[: mention.start] + " " + text[mention.end:]
+    words = [w.strip("'’\"") for w in _words(rest)]
+    if len(words) > 6:
+        return None
+    if all(w[:1].isupper() or w.lower() in _PLACE_CONNECTORS for w in words if w):
+        return mention
+    return None
+
+
+def _is_stamp(text: str) -> bool:
+    if not _is_caps(text) or len(text) > 60:
+        return False
+    if _STAMP.search(text):
+        return True
+    return bool(re.match(r"^\d{4}\s+[A-Z]{3,9}\.?\s+\d{1,2}$", text))
+
+
+def _is_marginalia(text: str) -> bool:
+    """Registry scribbles and OCR debris: short and mostly not letters."""
+    if len(text) > 25 or _BARE_NUMBER.match(text) or find_dates(text):
+        return False
+    if re.fullmatch(r"[A-Za-z]|[^\w\s]+", text):
+        return True
+    return _letter_ratio(text) < 0.5 or bool(re.search(r"[{}|]", text))
+
+
+_STRONG_TESTS = (
+    ("page_number", lambda t: bool(_PAGE_NUMBER.match(t))),
+    ("catchword", lambda t: bool(_CATCHWORD_SLASH.match(t))),
+    ("typist_reference", lambda t: bool(_TYPIST.match(t))),
+    ("classification", _is_classification),
+    ("salutation", _is_salutation),
+    ("closing", _is_closing),
+    ("signature", lambda t: len(t) <= 60 and bool(_SIGNED.match(t))),
+    ("postscript", lambda t: bool(_POSTSCRIPT.match(t))),
+    ("enclosure_note", lambda t: len(t) <= 80 and bool(_ENCLOSURE_HEAD.match(t))),
+    ("other", lambda t: bool(_DISTRIBUTION.match(t) or _STATUS.match(t))),
+    ("stamp", _is_stamp),
+    ("number", _is_number_line),
+    ("place_date", lambda t: _place_date_mention(t) is not None),
+    ("reference", _is_reference_line),
+    ("subject", lambda t: len(t) <= 200 and bool(_SUBJECT_STRICT.match(t))),
+    ("marginalia", _is_marginalia),
+)
+
+
+# --------------------------------------------------------------------------
+# Pieces: non-blank lines (or parts of lines) with their block
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Piece:
+    line: int
+    text: str
+    block: int
+    page: int
+    kind: str = ""
+    hint: str = ""
+
+
+def _pieces(lines: list[Line]) -> list[_Piece]:
+    pieces: list[_Piece] = []
+    block = 0
+    previous: int | None = None
+    for index, line in enumerate(lines):
+        text = line.text.strip()
+        if not text:
+            block += 1 if previous is not None else 0
+            previous = None
+            continue
+        if previous is not None and _new_block(lines, previous, index):
+            block += 1
+        pieces.extend(_split_line(index, text, block, line.page))
+        previous = index
+    return pieces
+
+
+def _split_line(index: int, text: str, block: int, page: int) -> list[_Piece]:
+    head, tail = _split_closing(text)
+    if head is not None and tail:
+        return [
+            _Piece(index, head, block, page, hint="closing"),
+            _Piece(index, tail, block, page, hint="signature"),
+        ]
+    return [_Piece(index, text, block, page)]
+
+
+def _new_block(lines: list[Line], previous: int, current: int) -> bool:
+    """A page change, or (with OCR boxes) a vertical gap clearly wider than line spacing."""
+    before, line = lines[previous], lines[current]
+    if before.page != line.page:
+        return True
+    if before.box is None or line.box is None:
+        return False
+    gap = line.box[1] - (before.box[1] + before.box[3])
+    spacing = _typical_gap(lines, line.page)
+    height = max(1, min(before.box[3], line.box[3]))
+    return gap > max(1.6 * spacing, spacing + 0.8 * height)
+
+
+def _typical_gap(lines: list[Line], page: int) -> float:
+    boxes = [line.box for line in lines if line.page == page and line.box and line.text.strip()]
+    gaps = sorted(
+        max(0, b[1] - (a[1] + a[3])) for a, b in zip(boxes, boxes[1:]) if b[1] > a[1]
+    )
+    return float(gaps[len(gaps) // 2]) if gaps else 0.0
+
+
+# --------------------------------------------------------------------------
+# Tagging: content first, then the letter's running state, then position
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _State:
+    head: bool = True  # still in the letter's head (before salutation or first prose)
+    body_started: bool = False
+    seen_anchor: bool = False  # a date, addressee or salutation: the letterhead is over
+    closed: bool = False  # a closing formula has been seen
+    mode: str | None = None  # the multi-line part being read
+    mode_lines: int = 0
+    mode_block: int = -1
+    last_text: str = ""
+    subject_prefixed: bool = False
+    signed: bool = False
+
+
+@dataclass
+class _Tagger:
+    pieces: list[_Piece]
+    state: _State = field(default_factory=_State)
+
+    def run(self) -> None:
+        for index, piece in enumerate(self.pieces):
+            piece.kind = self._kind(index, piece)
+            self._update(piece)
+
+    def _kind(self, index: int, piece: _Piece) -> str:
+        if piece.hint:
+            return piece.hint
+        text = piece.text
+        strong = _strong_kind(text)
+        if strong == "subject" and self.state.body_started:
+            strong = None
+        if strong == "marginalia" and self.state.mode == "addressee":
+            strong = self._continuation(piece) or strong  # postal districts: 'W. C. 1.'
+        if strong is not None:
+            return self._refine_strong(strong, piece)
+        return (
+            self._continuation(piece)
+            or self._positional(index, piece)
+            or self._head_kind(piece)
+            or "paragraph"
+        )
+
+    def _refine_strong(self, kind: str, piece: _Piece) -> str:
+        if kind == "place_date" and _is_caps(piece.text) and re.match(r"^\d{4}\s", piece.text):
+            return "stamp"
+        return kind
+
+    def _continuation(self, piece: _Piece) -> str | None:
+        state, text = self.state, piece.text
+        same_block = piece.block == state.mode_block
+        if state.mode == "addressee":
+            if same_block and state.mode_lines < 8 and not state.last_text.endswith(".") \
+                    and len(text) <= 60 and not _is_prose(text):
+                return "addressee"
+        elif state.mode == "subject":
+            if same_block and state.mode_lines < 3 and not state.last_text.endswith(".") \
+                    and (state.subject_prefixed or not _is_prose(text)):
+                return "subject"
+        elif state.mode == "closing":
+            if same_block and all(w.lower() in _CLOSING_WORDS for w in _words(text)):
+                return "closing"
+            if piece.block <= state.mode_block + 1 and len(text) <= 60 and text[0].isupper() \
+                    and not _BARE_NUMBER.match(text):
+                return "signature"  # whatever follows the formula names the signer
+        elif state.mode == "signature":
+            if same_block and state.mode_lines < 5 and _signature_like(text):
+                return "signature"
+        elif state.mode == "postscript":
+            if same_block or (state.closed and _is_prose(text)):
+                return "postscript"
+        elif state.mode == "enclosure":
+            listed = state.mode_lines == 1 or re.match(r"^(?:\d{1,2}\s?[/.)]|[-–•])\s*\S", text)
+            if same_block and state.mode_lines < 12 and listed:
+                return "enclosure_note"
+        if state.closed and _ENCLOSURE_ITEM.match(text):
+            return "enclosure_note"
+        if state.closed and not state.signed and _name_like(text):
+            return "signature"  # the signer's name, typed away from the closing
+        return None
+
+    def _positional(self, index: int, piece: _Piece) -> str | None:
+        text = piece.text
+        first, last = self._page_edges(index)
+        if _BARE_NUMBER.match(text):
+            if first or last:
+                return "page_number"
+            return "reference" if self.state.closed else "marginalia"
+        if _INITIALS.match(text):
+            return "signature"
+        if last and self._is_page_foot_catchword(index, piece):
+            return "catchword"
+        return None
+
+    def _page_edges(self, index: int) -> tuple[bool, bool]:
+        page = self.pieces[index].page
+        first = index == 0 or self.pieces[index - 1].page != page
+        last = index == len(self.pieces) - 1 or self.pieces[index + 1].page != page
+        return first, last
+
+    def _is_page_foot_catchword(self, index: int, piece: _Piece) -> bool:
+        """One word alone at a page foot, repeated by the next page or left hanging."""
+        words = piece.text.split()
+        if len(words) != 1 or not _words(piece.text):
+            return False
+        word = piece.text.rstrip("./…,")
+        following = self._next_page_opening(index)
+        if following is not None:
+            return _same_word(word, following)
+        unfinished = piece.text.endswith(("..", "…")) or not _ends_sentence(piece.text)
+        return unfinished and index > 0
+
+    def _next_page_opening(self, index: int) -> str | None:
+        page = self.pieces[index].page
+        for piece in self.pieces[index + 1:]:
+            if piece.page == page:
+                continue
+            kind = _strong_kind(piece.text)
+            if kind in NON_READING or kind == "catchword":
+                continue
+            return piece.text.split()[0]
+        return None
+
+    def _head_kind(self, piece: _Piece) -> str | None:
+        """Lines of the letter's head that no content rule claimed."""
+        state, text = self.state, piece.text
+        if not state.body_started and _SUBJECT_LOOSE.match(text) and len(text) <= 200:
+            return "subject"
+        if _is_prose(text):
+            return None
+        if _opens_addressee(text, in_head=state.head):
+            return "addressee"
+        if not state.head:
+            return None
+        if ":" in text.rstrip(":") and _title_like(text):
+            return "subject"
+        if not state.seen_anchor and _letterhead_like(text):
+            return "letterhead"
+        if _title_like(text):
+            return "subject"
+        return "other"
+
+    def _update(self, piece: _Piece) -> None:
+        state, kind = self.state, piece.kind
+        if kind in NON_READING:
+            return
+        if kind in ("place_date", "addressee", "salutation"):
+            state.seen_anchor = True
+        if kind == "salutation":
+            state.head = False
+        if kind == "paragraph":
+            state.head = False
+            state.body_started = True
+        if kind == "closing":
+            state.closed = True
+        if kind == "signature":
+            state.signed = True
+        mode = _MODES.get(kind)
+        if mode is not None and mode == state.mode and kind != "closing":
+            state.mode_lines += 1
+        else:
+            state.mode, state.mode_lines = mode, 1
+            state.subject_prefixed = bool(_SUBJECT_STRICT.match(piece.text))
+        state.mode_block = piece.block
+        state.last_text = piece.text
+
+
+_MODES = {
+    "addressee": "addressee",
+    "subject": "subject",
+    "closing": "closing",
+    "signature": "signature",
+    "postscript": "postscript",
+    "enclosure_note": "enclosure",
+}
+
+
+def _signature_like(text: str) -> bool:
+    """A name, rank or post line of a signature block (not prose, not a bare number)."""
+    if len(text) > 50 or _is_prose(text) or not _words(text) or _BARE_NUMBER.match(text):
+        return False
+    return text[0].isupper() or text.startswith("(")
+
+
+def _name_like(text: str) -> bool:
+    """'Richard P. Roe': two to four capitalised words or initials, nothing else."""
+    tokens = text.rstrip(".,").split()
+    return 2 <= len(tokens) <= 4 and len(text) <= 40 and not _ORG_WORD.search(text) and all(
+        re.fullmatch(r"[A-Z][a-zà-ÿ'’\-]+|[A-Z][A-Z'’\-]+|[A-Z]\.", token) for token in tokens
+    )
+
+
+def _opens_addressee(text: str, *, in_head: bool) -> bool:
+    if len(text) > 70:
+        return False
+    if _HONORIFIC_OPENER.match(text):
+        return True
+    to = _TO_OPENER.match(text)
+    if to:
+        rest = to.group("rest") if to.group("rest") is not None else to.group("name")
+        return not rest or _mostly_capitalised(rest) or text.rstrip().endswith(",")
+    if not in_head:
+        return False
+    if _FUNCTION_OPENER.match(text) and text.rstrip().endswith(","):
+        return True
+    return bool(_PERSON_OPENER.match(text)) and text.rstrip().endswith(",")
+
+
+def _mostly_capitalised(text: str) -> bool:
+    words = [w for w in _words(text) if len(w) > 3]
+    return bool(words) and sum(w[0].isupper() for w in words) / len(words) >= 0.6
+
+
+def _title_like(text: str) -> bool:
+    words = _words(text)
+    if not words or len(words) > 10 or len(text) > 80 or text.rstrip().endswith(","):
+        return False
+    return text[0].isupper() and _mostly_capitalised(text)
+
+
+def _letterhead_like(text: str) -> bool:
+    return _is_caps(text) or bool(_ORG_WORD.search(text)) or bool(_ADDRESS.search(text)) \
+        or text.rstrip().endswith(",")
+
+
+def _same_word(a: str, b: str) -> bool:
+    a = a.strip(".,;:/…\"'“”").lower()
+    b = b.strip(".,;:/…\"'“”").lower()
+    return bool(a) and (a == b or (min(len(a), len(b)) >= 4 and fuzz.ratio(a, b) >= 80))
+
+
+def _split_inline_catchwords(pieces: list[_Piece]) -> list[_Piece]:
+    """'... felt sure that/' at a block's end: the last word is the next page's catchword."""
+    result: list[_Piece] = []
+    for index, piece in enumerate(pieces):
+        ends_block = index == len(pieces) - 1 or pieces[index + 1].block != piece.block
+        match = _INLINE_CATCHWORD.search(piece.text)
+        if piece.kind == "paragraph" and ends_block and match:
+            result.append(_Piece(piece.line, piece.text[: match.start()].rstrip(), piece.block,
+                                 piece.page, "paragraph"))
+            result.append(_Piece(piece.line, match.group("word") + "/", piece.block, piece.page,
+                                 "catchword"))
+        else:
+            result.append(piece)
+    return result
+
+
+# --------------------------------------------------------------------------
+# Grouping pieces into segments
+# --------------------------------------------------------------------------
+
+_ALONE = {"catchword", "page_number", "salutation", "place_date", "number"}
+_PROSE_KINDS = {"paragraph", "postscript", "quotation"}
+
+
+def segment_document(lines: list[Line]) -> list[Segment]:
+    """Letter parts in reading order.
+
+    Lines are classified by what they say (closing formulas, grading words,
+    registry marks...), then by where the letter is (head, body, after the
+    closing), then by their position on the page (catchwords and page numbers
+    sit at the edges). Runs of lines of the same kind inside one block make one
+    segment; prose is further cut into paragraphs."""
+    pieces = _pieces(lines)
+    _Tagger(pieces).run()
+    pieces = _split_inline_catchwords(pieces)
+    widths = _block_widths(pieces)
+    groups: list[list[_Piece]] = []
+    for piece in pieces:
+        if groups and _continues_group(groups[-1], piece, lines, widths):
+            groups[-1].append(piece)
+        else:
+            groups.append([piece])
+    return [_quotation_or_same(_segment(group, lines)) for group in groups]
+
+
+def _continues_group(
+    group: list[_Piece], piece: _Piece, lines: list[Line], widths: dict[int, int]
+) -> bool:
+    last = group[-1]
+    if piece.kind != last.kind or piece.block != last.block or piece.kind in _ALONE:
+        return False
+    if piece.kind in _PROSE_KINDS:
+        return not _paragraph_break(last, piece, lines, widths)
+    return True
+
+
+def _block_widths(pieces: list[_Piece]) -> dict[int, int]:
+    """A block's typical prose line length, to recognise a paragraph's short last line."""
+    by_block: dict[int, list[int]] = {}
+    for piece in pieces:
+        if piece.kind in _PROSE_KINDS:
+            by_block.setdefault(piece.block, []).append(len(piece.text))
+    return {
+        block: sorted(lengths)[int(0.8 * (len(lengths) - 1))]
+        for block, lengths in by_block.items()
+        if len(lengths) >= 3
+    }
+
+
+def _paragraph_break(before: _Piece, piece: _Piece, lines: list[Line], widths: dict[int, int]) -> bool:
+    starts_anew = piece.text[:1].isupper() or piece.text[:1].isdigit() or piece.text[:1] in _OPEN_QUOTES
+    if not starts_anew:
+        return False
+    if _indented(lines, before.line, piece.line):
+        return True
+    width = widths.get(piece.block)
+    return bool(width) and _ends_sentence(before.text) and len(before.text) < 0.75 * width
+
+
+def _indented(lines: list[Line], before: int, current: int) -> bool:
+    a, b = lines[before].box, lines[current].box
+    if a is None or b is None:
+        return False
+    page_width = lines[current].page_width or 0
+    return b[0] - a[0] > max(0.02 * page_width, 0.8 * min(a[3], b[3]))
+
+
+def _segment(group: list[_Piece], lines: list[Line]) -> Segment:
+    boxes = [lines[i].box for i in sorted({p.line for p in group}) if lines[i].box]
+    return Segment(
+        kind=group[0].kind,
+        text="\n".join(p.text for p in group),
+        page=lines[group[0].line].page,
+        first_line=group[0].line,
+        last_line=group[-1].line,
+        box=_union(boxes),
+    )
+
+
+def _union(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int] | None:
+    if not boxes:
+        return None
+    left = min(b[0] for b in boxes)
+    top = min(b[1] for b in boxes)
+    right = max(b[0] + b[2] for b in boxes)
+    bottom = max(b[1] + b[3] for b in boxes)
+    return left, top, right - left, bottom - top
+
+
+def _quotation_or_same(segment: Segment) -> Segment:
+    """A paragraph wholly inside quotation marks is a quoted passage."""
+    text = segment.text.strip()
+    if segment.kind == "paragraph" and len(text) > 40 and text[0] in _OPEN_QUOTES \
+            and text.rstrip(".,;")[-1:] in _CLOSE_QUOTES:
+        segment.kind = "quotation"
+    return segment
+
+
+# --------------------------------------------------------------------------
+# Reading text
+# --------------------------------------------------------------------------
+
+_DEFERRABLE = {"addressee", "typist_reference", "reference", "enclosure_note", "other"}
+
+
+def reading_text(segments: list[Segment]) -> str:
+    """The text a reader follows: registry marks, page furniture and catchwords
+    dropped, and a paragraph cut by a page break (or by an addressee block typed
+    at the foot of the first page) joined back to its continuation."""
+    parts: list[str] = []
+    deferred: list[str] = []  # head and foot matter met while a sentence is unfinished
+    open_index: int | None = None  # the paragraph whose sentence is unfinished
+    catchword: str | None = None
+    for segment in segments:
+        if segment.kind == "catchword":
+            catchword = segment.text.rstrip("/").strip()
+            continue
+        if segment.kind in NON_READING:
+            continue
+        text = _reading(segment)
+        if open_index is not None and segment.kind in _DEFERRABLE:
+            deferred.append(text)
+            continue
+        if open_index is not None and segment.kind in _PROSE_KINDS and _continues(text, catchword):
+            parts[open_index] = _join_lines([parts[open_index], text])
+            parts.extend(deferred)
+            if _ends_sentence(text):
+                open_index = None
+        else:
+            parts.extend(deferred)
+            parts.append(text)
+            unfinished = segment.kind in _PROSE_KINDS and not _ends_sentence(text)
+            open_index = len(parts) - 1 if unfinished else None
+        deferred = []
+        catchword = None
+    parts.extend(deferred)
+    return "\n\n".join(p for p in parts if p)
+
+
+def _continues(text: str, catchword: str | None) -> bool:
+    first = text.split()[0] if text.split() else ""
+    if catchword:
+        return _same_word(catchword, first)
+    return first[:1].islower()
+
+
+def _reading(segment: Segment) -> str:
+    lines = [line.strip() for line in segment.text.split("\n") if line.strip()]
+    if segment.kind in _PROSE_KINDS:
+        return _join_lines([_ENCLOSURE_ITEM.sub("", line) for line in lines])
+    return "\n".join(lines)
+
+
+def _join_lines(lines: list[str]) -> str:
+    """Join typed lines into running text, undoing line-end hyphenation."""
+    text = ""
+    for line in lines:
+        if not text:
+            text = line
+        elif re.search(r"[A-Za-zÀ-ÿ]-$", text) and line[:1].islower():
+            text = text[:-1] + line
+        elif re.search(r"[A-Za-zÀ-ÿ]-$", text):
+            text += line
+        else:
+            text += " " + line
+    return text
+
+
+# --------------------------------------------------------------------------
+# Page streams
+# --------------------------------------------------------------------------
+
+_HEAD_CUES = {
+    "salutation": 3, "addressee": 2, "place_date": 2, "number": 1, "classification": 1,
+    "letterhead": 1, "subject": 1,
+}
+
+
+@dataclass
+class _PageView:
+    printed_number: int | None
+    head_score: int
+    closes: bool
+    ends_open: bool
+
+
+def document_starts(pages: list[list[Line]]) -> list[int]:
+    """Indexes of the pages that open a new document in a stream of pages.
+
+    A page opens a document when its head looks like a first page (salutation,
+    addressee, place and date, file number, letterhead...) or the previous page
+    was signed off; it continues one when it carries a printed page number
+    above 1 or the previous page broke off mid-sentence or on a catchword."""
+    if not pages:
+        return []
+    views = [_view(page) for page in pages]
+    starts = [0]
+    for index in range(1, len(pages)):
+        if _opens_document(views[index], views[index - 1]):
+            starts.append(index)
+    return starts
+
+
+_CERTAIN_HEAD = 5
+"""A head this complete (addressee and salutation, say) opens a document even
+after a page that broke off: pages go missing from archival streams."""
+
+
+def _opens_document(page: _PageView, previous: _PageView) -> bool:
+    if page.printed_number is not None and page.printed_number > 1:
+        return False
+    if page.head_score >= _CERTAIN_HEAD:
+        return True
+    if previous.ends_open:
+        return False
+    return previous.closes or page.head_score >= 3
+
+
+def _view(page: list[Line]) -> _PageView:
+    lines = [Line(line.text, 0, line.box, line.page_width) for line in page]
+    segments = segment_document(lines)
+    return _PageView(
+        printed_number=_printed_number(segments),
+        head_score=_head_score(segments),
+        closes=_closes(segments),
+        ends_open=_ends_open(segments),
+    )
+
+
+def _printed_number(segments: list[Segment]) -> int | None:
+    for segment in segments:
+        if segment.kind == "page_number":
+            digits = re.search(r"\d+", segment.text)
+            if digits:
+                return int(digits.group(0))
+    return None
+
+
+def _head_score(segments: list[Segment]) -> int:
+    score = 0
+    seen: set[str] = set()
+    for position, segment in enumerate(segments):
+        if segment.kind in _PROSE_KINDS:
+            break
+        if segment.kind in seen:
+            continue
+        seen.add(segment.kind)
+        score += _HEAD_CUES.get(segment.kind, 0)
+        if segment.kind == "addressee" and position == 0:
+            score += 1  # an addressee block opening the page is as telling as a salutation
+        if segment.kind == "letterhead" and _DOC_TYPE_HEADING.search(segment.text):
+            score += 2
+    return score
+
+
+def _closes(segments: list[Segment]) -> bool:
+    kinds = [s.kind for s in segments if s.kind not in NON_READING]
+    signed_at = [i for i, kind in enumerate(kinds) if kind in ("closing", "signature")]
+    return bool(signed_at) and "paragraph" not in kinds[signed_at[-1]:]
+
+
+def _ends_open(segments: list[Segment]) -> bool:
+    tail = [s for s in segments if s.kind not in ("page_number", "marginalia", "stamp")]
+    if not tail:
+        return False
+    last = tail[-1]
+    if last.kind == "catchword":
+        return True
+    return last.kind == "paragraph" and not _ends_sentence(last.text)

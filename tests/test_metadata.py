@@ -1,0 +1,310 @@
+import datetime
+import re
+from pathlib import Path
+
+import pytest
+
+from archivist.metadata import DocumentMeta, Entity, describe
+from archivist.structure import Line, segment_document
+
+SEED = Path("/work/shared/seed/halifax_to_welles_1941-12-23.txt")
+PACKAGE = Path(__file__).resolve().parents[1] / "archivist"
+D = datetime.date
+
+
+def markdown_lines(text: str) -> list[Line]:
+    """Transcription lines without Markdown hard breaks and *emphasis*."""
+    return [Line(re.sub(r"\*([^*\s][^*]*?)\*", r"\1", raw.rstrip())) for raw in text.split("\n")]
+
+
+def lines_of(text: str) -> list[Line]:
+    return [Line(line) for line in text.strip("\n").split("\n")]
+
+
+def read(text: str, **kwargs) -> tuple[DocumentMeta, list[Entity]]:
+    return describe(segment_document(lines_of(text)), **kwargs)
+
+
+def normalized(entities: list[Entity], kind: str) -> list[str]:
+    return [e.normalized for e in entities if e.kind == kind]
+
+
+@pytest.fixture(scope="module")
+def seed() -> tuple[DocumentMeta, list[Entity]]:
+    if not SEED.exists():
+        pytest.skip(f"seed transcription not available at {SEED}")
+    return describe(segment_document(markdown_lines(SEED.read_text(encoding="utf-8"))))
+
+
+# --- the seed letter ------------------------------------------------------------------
+
+
+def test_seed_date_from_the_date_line(seed):
+    meta, _ = seed
+    assert meta.doc_date == D(1941, 12, 23)
+    assert meta.date_text == "December 23rd, 1941."
+
+
+def test_seed_grading_and_handling(seed):
+    meta, _ = seed
+    assert meta.classification == "SECRET"
+    assert meta.handling == "Personal and Secret"
+
+
+def test_seed_correspondents(seed):
+    meta, _ = seed
+    assert meta.recipient in ("Welles", "Sumner Welles")
+    assert meta.sender == "Halifax"
+    assert meta.recipient_title == "Under Secretary of State of the United States"
+    assert meta.recipient_place == "Washington, D. C."
+    assert meta.salutation == "My dear Welles,"
+    assert meta.closing == "Yours very sincerely,"
+
+
+def test_seed_type_subject_and_file_numbers(seed):
+    meta, _ = seed
+    assert meta.doc_type == "letter"
+    assert meta.subject == "Soviet Union: Post-war Aims"
+    assert "6253/14/41" in meta.references
+    assert meta.references == ["6253/14/41", "G260/3/41", "G260/5/41"]
+
+
+def test_seed_titled_persons(seed):
+    _, entities = seed
+    persons = set(normalized(entities, "person"))
+    assert {"Mr. Eden", "M. Stalin", "Sumner Welles", "Halifax"} <= persons
+
+
+def test_seed_possessive_is_not_part_of_the_name(seed):
+    _, entities = seed
+    texts = {e.text for e in entities if e.kind == "person"}
+    assert "Mr. Eden" in texts and not any(t.endswith("'s") for t in texts if t.startswith("Mr."))
+
+
+def test_seed_bare_surnames_are_linked_to_the_titled_person(seed):
+    _, entities = seed
+    bare = {e.normalized for e in entities if e.kind == "person" and e.text in ("Eden", "Stalin")}
+    assert bare == {"Mr. Eden", "M. Stalin"}
+
+
+def test_seed_body_dates_resolve_against_the_letter_date(seed):
+    _, entities = seed
+    dates = set(normalized(entities, "date"))
+    assert {"1941-12-20", "1941-12-22", "1941-12-28", "1941-12-23"} <= dates
+
+
+def test_seed_places_and_organizations(seed):
+    _, entities = seed
+    assert {"Moscow", "Japan", "Far East", "Great Britain", "United States", "Washington"} <= set(
+        normalized(entities, "place"))
+    assert {"British Government", "Soviet Government"} <= set(normalized(entities, "organization"))
+
+
+def test_seed_entities_point_at_their_segments(seed):
+    segments = segment_document(markdown_lines(SEED.read_text(encoding="utf-8")))
+    _, entities = describe(segments)
+    for entity in entities:
+        assert entity.text in segments[entity.segment].text
+
+
+# --- a despatch ------------------------------------------------------------------------
+
+DESPATCH = """
+No. 1234
+
+AMERICAN LEGATION,
+
+Budapest, January 25, 1939.
+
+SUBJECT: Second Jewish Bill: passage through
+the Upper House.
+
+The Honorable
+The Secretary of State,
+Washington.
+
+Sir:
+
+I have the honor to report that the Upper House passed the
+Bill on January 20th after a debate of three days. With
+reference to my despatch No. 1200 of December 28, 1938, Mr. Montgomery
+informed Count Teleki that the Department of State would be interested.
+
+I have the honor to be, Sir,
+Your obedient servant,
+
+John F. Montgomery
+American Minister
+
+File No. 840.1
+JFM/mk
+"""
+
+
+def test_despatch_metadata():
+    meta, _ = read(DESPATCH)
+    assert meta.doc_type == "despatch"
+    assert meta.doc_date == D(1939, 1, 25)
+    assert meta.date_text == "January 25, 1939."
+    assert meta.number in ("1234", "No. 1234")
+    assert meta.place == "Budapest"
+    assert meta.subject == "Second Jewish Bill: passage through the Upper House."
+    assert meta.sender == "John F. Montgomery"
+    assert meta.sender_title == "American Minister"
+    assert meta.sender_org == "American Legation"
+    assert meta.recipient == "The Secretary of State"
+    assert meta.recipient_title == "The Secretary of State"
+    assert meta.recipient_place == "Washington"
+    assert meta.salutation == "Sir:"
+    assert meta.references == ["840.1"]
+
+
+def test_despatch_entities():
+    _, entities = read(DESPATCH)
+    assert {"1939-01-25", "1939-01-20", "1938-12-28"} <= set(normalized(entities, "date"))
+    assert {"Count Teleki", "John F. Montgomery"} <= set(normalized(entities, "person"))
+    assert "Department of State" in normalized(entities, "organization")
+    assert "American Legation" in normalized(entities, "organization")
+    assert "Budapest" in normalized(entities, "place")
+
+
+def test_despatch_in_capitals_with_letterhead_and_subject():
+    text = """NO. 188
+THE FOREIGN SERVICE
+OF THE
+UNITED STATES OF AMERICA
+AMERICAN CONSULATE GENERAL
+Istanbul, Turkey, November 16, 1942.
+SUBJECT: Transmitting the Law of
+August 29, 1942, with Comments.
+THE HONORABLE
+THE SECRETARY OF STATE,
+WASHINGTON.
+SIR:
+I have the honor to transmit herewith a free translation of the Law."""
+    meta, entities = read(text)
+    assert (meta.doc_type, meta.number, meta.doc_date) == ("despatch", "188", D(1942, 11, 16))
+    assert meta.place == "Istanbul, Turkey"
+    assert meta.sender_org == "American Consulate General"
+    assert meta.recipient == "The Secretary of State"
+    assert meta.subject == "Transmitting the Law of August 29, 1942, with Comments."
+    assert "Foreign Service of the United States of America" in normalized(entities, "organization")
+
+
+# --- other document types ---------------------------------------------------------------
+
+
+def test_telegram_from_its_heading():
+    meta, _ = read("TELEGRAM RECEIVED\n\nFROM\nDated December 23, 1941\nRec'd 10:15 a.m.\n\n"
+                   "SECRETARY OF STATE WASHINGTON STOP ARRIVED SAFELY STOP")
+    assert meta.doc_type == "telegram"
+    assert meta.doc_date == D(1941, 12, 23)
+
+
+def test_telegram_from_a_capitals_body_with_stop():
+    meta, _ = read("GRAY\n\nSECRETARY OF STATE WASHINGTON. FOUR HUNDRED REFUGEES ARRIVED TODAY "
+                   "STOP FURTHER REPORT FOLLOWS STOP")
+    assert meta.doc_type == "telegram"
+
+
+def test_memorandum_from_its_heading():
+    meta, _ = read("MEMORANDUM OF CONVERSATION\n\nMay 31, 1939.\n\nThe Minister called this "
+                   "morning and said that the Government would not change its policy.")
+    assert (meta.doc_type, meta.doc_date) == ("memorandum", D(1939, 5, 31))
+
+
+def test_letter_from_salutation_and_closing():
+    meta, _ = read("10th August, 1938.\n\nDear Mrs. Schmolka,\n\nI have received your letter of "
+                   "August 2nd and regret that nothing can be done.\n\nYours sincerely,\n(Sgd.) SAMUEL.")
+    assert meta.doc_type == "letter"
+    assert meta.recipient == "Mrs. Schmolka"
+    assert meta.sender == "Samuel"
+
+
+def test_text_without_letter_parts_is_other():
+    meta, _ = read("The total population of the country is approximately 46,000 and has not changed.")
+    assert meta.doc_type == "other"
+
+
+# --- single fields ----------------------------------------------------------------------
+
+
+def test_recipient_from_the_salutation_when_there_is_no_addressee_block():
+    meta, _ = read("My dear Roe,\n\nThank you for your letter which came this morning.")
+    assert meta.recipient == "Roe"
+
+
+def test_generic_salutation_names_nobody():
+    meta, _ = read("Dear Sir,\n\nThank you for your letter which came this morning.")
+    assert meta.recipient is None
+
+
+def test_handling_alone_still_gives_the_grading():
+    meta, _ = read("Personal and Secret\n\nMy dear Roe,\n\nThank you for your letter of yesterday.")
+    assert (meta.classification, meta.handling) == ("SECRET", "Personal and Secret")
+
+
+def test_classification_is_upper_cased():
+    meta, _ = read("Strictly Confidential.\n\nDear Madam,\n\nWe appeal to you for help in this matter.")
+    assert meta.classification == "STRICTLY CONFIDENTIAL"
+
+
+def test_acting_signature_gives_the_signer_and_title():
+    meta, _ = read("Respectfully yours,\nFor the Minister:\nFrederick P. Roe,\nSecretary of Legation.")
+    assert (meta.sender, meta.sender_title) == ("Frederick P. Roe", "Secretary of Legation")
+
+
+def test_an_initial_is_the_sender_only_when_nothing_better_is_signed():
+    meta, _ = read("P.S. I enclose the text of the communiqué as finally agreed upon.\n\nH.")
+    assert meta.sender == "H."
+
+
+def test_two_digit_years_follow_the_century_argument():
+    meta, _ = read("23.12.41\n\nDear Sir,\n\nThank you for your letter.", century=18)
+    assert meta.doc_date == D(1841, 12, 23)
+
+
+def test_persons_keep_titles_and_normalise_capitals():
+    _, entities = read("Dear Sir,\n\nMR. EDEN saw Sir Ronald Lindsay, General Sikorski, Herr von Papen,"
+                       " Dr. Floyd H. Black and Mrs Fraenkel before Lord Lothian left.")
+    assert normalized(entities, "person") == [
+        "Mr. Eden", "Sir Ronald Lindsay", "General Sikorski", "Herr von Papen", "Dr. Floyd H. Black",
+        "Mrs. Fraenkel", "Lord Lothian",
+    ]
+
+
+def test_organizations_are_found_by_their_head_words():
+    _, entities = read("Dear Sir,\n\nThe Foreign Office informed the Soviet Government and the "
+                       "Department of State that the Ministry of the Interior and the Legation agreed.")
+    assert normalized(entities, "organization") == [
+        "Foreign Office", "Soviet Government", "Department of State", "Ministry of the Interior",
+        "Legation",
+    ]
+
+
+def test_places_from_prepositions_skip_months_nationalities_and_people():
+    _, entities = read("Dear Sir,\n\nMr. Winant arrived in Lindenstrasse in April, spoke in German "
+                       "at Geneva, from Winant, and near Rajka.")
+    assert normalized(entities, "place") == ["Lindenstrasse", "Geneva", "Rajka"]
+
+
+def test_references_are_normalised_without_spaces():
+    meta, entities = read("R 1234/56/67\n\nDear Sir,\n\nSee also our G260/3/41 of yesterday.")
+    assert meta.references == ["R1234/56/67", "G260/3/41"]
+    assert [e.text for e in entities if e.kind == "reference"] == ["R 1234/56/67", "G260/3/41"]
+
+
+def test_dates_with_month_or_year_precision_are_iso_prefixes():
+    _, entities = read("23.12.41\n\nDear Sir,\n\nIn December, 1940 and again in 1939 we wrote.")
+    assert normalized(entities, "date") == ["1941-12-23", "1940-12", "1939"]
+
+
+# --- the hard rule ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", ["dates.py", "structure.py", "metadata.py"])
+def test_rules_name_no_person_of_the_test_documents(module):
+    source = (PACKAGE / module).read_text(encoding="utf-8")
+    for name in ("Halifax", "Welles", "Sumner", "Eden", "Stalin", "Winant", "Timoshenko",
+                 "Halliday", "Schmolka", "Montgomery", "Gunther"):
+        assert not re.search(rf"\b{name}\b", source, re.IGNORECASE), name
