@@ -113,8 +113,8 @@ def build_derived(corpus: Corpus, *, century: int | None = None
             _attach_witness(rows, target, t.witness_id)
             continue
         doc_id = short_id("d", t.witness_id)
-        lines = [Line(text=l.text, page=0) for l in _with_blank_lines(t.lines)]
-        _add_document(rows, doc_id, segment_document(lines), [None], [t.witness_id], century)
+        segments = segment_document(transcription_lines(t.lines))
+        _add_document(rows, doc_id, segments, [None], [t.witness_id], century)
 
     for p in corpus.pages:  # duplicates follow their canonical page
         doc = page_document.get(canonical_of.get(p.page_id, p.page_id))
@@ -153,6 +153,11 @@ def _split(pages: list[StoredPage]) -> list[list[StoredPage]]:
     starts = sorted(set(document_starts(streams)) | {0})
     bounds = starts + [len(pages)]
     return [pages[a:b] for a, b in zip(bounds, bounds[1:]) if a < b]
+
+
+def transcription_lines(lines: list[TextLine]) -> list[Line]:
+    """A transcription as the structure stage reads it: one page, paragraphs apart."""
+    return [Line(text=l.text, page=0) for l in _with_blank_lines(lines)]
 
 
 def _with_blank_lines(lines: list[TextLine]) -> list[TextLine]:

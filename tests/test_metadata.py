@@ -4,17 +4,20 @@ from pathlib import Path
 
 import pytest
 
+from archivist.assemble import transcription_lines
+from archivist.transcription import parse_markdown
+
 from archivist.metadata import DocumentMeta, Entity, describe
 from archivist.structure import Line, segment_document
 
-SEED = Path("/work/shared/seed/halifax_to_welles_1941-12-23.txt")
+SEED = Path(__file__).resolve().parents[1] / "data" / "raw" / "halifax_to_welles_1941-12-23.txt"
 PACKAGE = Path(__file__).resolve().parents[1] / "archivist"
 D = datetime.date
 
 
 def markdown_lines(text: str) -> list[Line]:
-    """Transcription lines without Markdown hard breaks and *emphasis*."""
-    return [Line(re.sub(r"\*([^*\s][^*]*?)\*", r"\1", raw.rstrip())) for raw in text.split("\n")]
+    """The transcription as the pipeline hands it to the structure stage."""
+    return transcription_lines(parse_markdown(text).lines)
 
 
 def lines_of(text: str) -> list[Line]:

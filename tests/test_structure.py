@@ -3,6 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from archivist.assemble import transcription_lines
+from archivist.transcription import parse_markdown
+
 from archivist.structure import (
     KINDS,
     NON_READING,
@@ -13,17 +16,13 @@ from archivist.structure import (
     segment_document,
 )
 
-SEED = Path("/work/shared/seed/halifax_to_welles_1941-12-23.txt")
-EHRI_GT = Path("/work/shared/corpus/ehri-english/gt")
+SEED = Path(__file__).resolve().parents[1] / "data" / "raw" / "halifax_to_welles_1941-12-23.txt"
+EHRI_GT = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "ehri-english" / "gt"
 
 
-def markdown_lines(text: str, page: int = 0) -> list[Line]:
-    """Transcription lines without Markdown hard breaks and *emphasis*."""
-    lines = []
-    for raw in text.split("\n"):
-        line = re.sub(r"\*([^*\s][^*]*?)\*", r"\1", raw.rstrip())
-        lines.append(Line(line, page))
-    return lines
+def markdown_lines(text: str) -> list[Line]:
+    """The transcription as the pipeline hands it to the structure stage."""
+    return transcription_lines(parse_markdown(text).lines)
 
 
 def lines_of(text: str, page: int = 0) -> list[Line]:
@@ -476,6 +475,6 @@ def test_ehri_despatch_stream_is_cut_at_each_despatch():
     ]
     paths = [EHRI_GT / f"{name}.gt.txt" for name in names]
     if not all(path.exists() for path in paths):
-        pytest.skip("EHRI ground truth not available")
+        pytest.skip(f"{EHRI_GT} is not here (a user's clone has no ../shared test material)")
     pages = [lines_of(path.read_text(encoding="utf-8"), i) for i, path in enumerate(paths)]
     assert document_starts(pages) == [0, 4, 7, 10, 13, 16]
