@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import pytesseract
 from archivist.config import Settings
 from archivist.errors import PageError, TesseractMissing
 from archivist.images import load_page
-from archivist.preprocess import preprocess
+from archivist.preprocess import preprocess, unrotate_box
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
@@ -95,6 +95,8 @@ def ocr_page(path: Path | str, kind: str, page_index: int, settings: Settings) -
     except Exception as exc:
         raise PageError(path, page_index, "preprocess", f"{type(exc).__name__}: {exc}") from exc
     words = ocr_image(cleaned.image, settings, page.dpi, path=path, page_index=page_index)
+    angle = cleaned.applied.get("deskew", {}).get("angle_deg", 0.0)
+    words = [_in_scan_coordinates(w, angle, page.width, page.height) for w in words]
     return PageOcr(page_index=page_index, width=page.width, height=page.height, dpi=page.dpi,
                    image_hash=page.content_hash(), words=words, preprocessing=cleaned.applied,
                    seconds=round(time.perf_counter() - started, 3))
@@ -116,6 +118,13 @@ def ocr_image(image: np.ndarray, settings: Settings, dpi: int, *, path: Path | s
     except pytesseract.TesseractError as exc:
         raise PageError(path, page_index, "ocr", f"Tesseract failed: {exc}") from exc
     return words_from_data(data)
+
+
+def _in_scan_coordinates(word: Word, angle: float, width: int, height: int) -> Word:
+    """Boxes refer to the scan as stored, not to our deskewed copy, so a viewer can draw them."""
+    left, top, w, h = unrotate_box((word.left, word.top, word.width, word.height), angle,
+                                   width, height)
+    return replace(word, left=left, top=top, width=w, height=h)
 
 
 def words_from_data(data: dict) -> list[Word]:

@@ -83,6 +83,22 @@ def _best_angle(ink: np.ndarray, angles: np.ndarray) -> float:
     return float(max(angles, key=sharpness))
 
 
+def unrotate_box(box: tuple[int, int, int, int], angle: float, width: int, height: int
+                 ) -> tuple[int, int, int, int]:
+    """A box found on the deskewed image, in the coordinates of the scan as stored: the
+    axis-aligned hull of its corners turned back by `angle`, clipped to the page."""
+    left, top, w, h = box
+    if abs(angle) < 0.05:
+        return box
+    matrix = cv2.invertAffineTransform(cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0))
+    corners = np.array([[left, top, 1], [left + w, top, 1], [left, top + h, 1],
+                        [left + w, top + h, 1]], dtype=np.float64)
+    xs, ys = (matrix @ corners.T)
+    x0, y0 = max(0, int(np.floor(xs.min()))), max(0, int(np.floor(ys.min())))
+    x1, y1 = min(width, int(np.ceil(xs.max()))), min(height, int(np.ceil(ys.max())))
+    return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
+
+
 def rotate(image: np.ndarray, angle: float, border: int = 255) -> np.ndarray:
     if abs(angle) < 0.05:
         return image

@@ -65,7 +65,9 @@ CREATE TABLE IF NOT EXISTS alignments (
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP);
 """
 
-SCHEMA_VERSION = 1
+# Schema changes: append (version, SQL) here; never edit a released entry. Version 1 is SCHEMA.
+MIGRATIONS: list[tuple[int, str]] = []
+SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 # Tables recomputed from the witnesses on every run (collation, structure, metadata).
 DERIVED_TABLES = ("documents", "segments", "entities", "page_groups", "alignments")
 
@@ -102,10 +104,17 @@ class Store:
         self.con.close()
 
     def _migrate(self) -> None:
-        self.con.execute(SCHEMA)
-        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
-        if row[0] is None:
-            self.con.execute("INSERT INTO schema_version VALUES (?, now())", [SCHEMA_VERSION])
+        """Create the tables of a new database, or bring an older one up to date, atomically."""
+        with self.transaction():
+            self.con.execute(SCHEMA)
+            current = self.con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+            if current is None:
+                self.con.execute("INSERT INTO schema_version VALUES (?, now())", [1])
+                current = 1
+            for version, sql in MIGRATIONS:
+                if version > current:
+                    self.con.execute(sql)
+                    self.con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
 
     # -- reading -------------------------------------------------------------------------
     def known_sources(self) -> dict[str, KnownSource]:

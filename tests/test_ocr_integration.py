@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from archivist import synth
@@ -36,6 +37,10 @@ def test_generated_page_gives_words_with_confidences_and_boxes(tmp_path: Path, p
         assert 0 <= w.top and w.top + w.height <= page.height
         assert w.block >= 1 and w.line >= 1 and w.word >= 1
     december = page.words[texts.index("December")]
+    scan = np.asarray(page_image)
+    for w in (december, page.words[texts.index("telegrams")]):  # boxes are on the scan
+        ink = scan[w.top:w.top + w.height, w.left:w.left + w.width]
+        assert ink.min() < 100 and ink.mean() < scan.mean() - 20
     welles = page.words[texts.index("Welles,")]
     assert december.top < welles.top  # reading order follows the page
     assert page.preprocessing["deskew"]["angle_deg"] != 0  # the ribbon copy is skewed

@@ -62,3 +62,18 @@ def test_dropping_a_source_removes_its_witnesses_and_words(tmp_path):
         store.drop_sources(["s1"])
         assert store.query("SELECT (SELECT count(*) FROM words) + (SELECT count(*) FROM "
                            "witnesses) + (SELECT count(*) FROM sources)") == [(0,)]
+
+
+def test_an_older_database_is_migrated_once_and_keeps_its_rows(tmp_path, monkeypatch):
+    from archivist import store as store_module
+
+    path = tmp_path / "a.duckdb"
+    with Store(path) as store:
+        store.replace_source(_source(), {"pages": [_page(text="kept")]})
+    monkeypatch.setattr(store_module, "MIGRATIONS",
+                        [(2, "ALTER TABLE pages ADD COLUMN reviewed BOOLEAN DEFAULT false")])
+    for _ in range(2):  # a second open must not apply it again
+        with Store(path) as store:
+            assert store.query("SELECT text, reviewed FROM pages") == [("kept", False)]
+            assert store.query("SELECT list(version ORDER BY version) FROM schema_version") == [
+                ([1, 2],)]
