@@ -1,35 +1,53 @@
 """From witnesses to documents: the derived tables, recomputed from what is stored.
 
-Reads the pages (with their best OCR lines) and the transcriptions out of the store, groups
-duplicate pages, aligns transcriptions to pages, splits the canonical page stream into documents,
-and describes each document. Pure except for `load_corpus`, which only reads.
+The order of work is the archivist's:
+1. group rescans and carbons of one page (`collate.group_pages`);
+2. find where each transcription copies a page (`align.find_matches`), so that the transcription
+   becomes one more witness of that page;
+3. fuse each page's witnesses into one reading (`fusion.fuse`), keeping every disagreement;
+4. what a transcription holds beyond the scanned pages is collated with itself: a page or a P.S.
+   transcribed twice is fused into one passage;
+5. split the fused page stream into documents and describe each (`structure`, `metadata`).
+Pure except for `load_corpus`, which only reads.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from archivist.collate import PageText, align_passages, group_pages
+from archivist.align import Match, Token, find_matches, tokenize
+from archivist.collate import PageText, group_pages
+from archivist.fusion import Copy, Fused, fuse, proper_names
 from archivist.metadata import describe
 from archivist.ocr import TextLine
 from archivist.records import short_id
 from archivist.store import Store
 from archivist.structure import Line, Segment, document_starts, reading_text, segment_document
 
+MIN_MATCH_TOKENS = 15  # shorter repeats are formulae ("you will remember that"), not copies
+MIN_MATCH_SCORE = 70.0
+MIN_DOCUMENT_TOKENS = 30  # a leftover of a transcription shorter than this is not a document
+
 
 @dataclass
 class StoredPage:
     page_id: str
+    witness_id: str
     source_path: str
     page_index: int
     width: int | None
     mean_conf: float | None
-    text: str
+    ocr_text: str
     words: int
     source_pages: int = 1
     lines: list[TextLine] = field(default_factory=list)
+    confs: list[list[float]] = field(default_factory=list)  # per line, per word
+
+    def tokens(self) -> list[Token]:
+        return tokenize([l.text for l in self.lines], self.witness_id, self.confs,
+                        [l.char_start for l in self.lines])
 
 
 @dataclass
@@ -37,6 +55,10 @@ class StoredTranscription:
     witness_id: str
     source_path: str
     lines: list[TextLine] = field(default_factory=list)
+
+    def tokens(self) -> list[Token]:
+        return tokenize([l.text for l in self.lines], self.witness_id, None,
+                        [l.char_start for l in self.lines])
 
 
 @dataclass
@@ -46,24 +68,27 @@ class Corpus:
 
 
 def load_corpus(store: Store) -> Corpus:
-    """Each page with the lines of its newest OCR witness; each transcription with its lines."""
+    """Each page with its newest OCR witness (lines and word confidences); each transcription
+    with its lines."""
     page_rows = store.query("""
         WITH latest AS (
-            SELECT w.page_id, w.witness_id,
+            SELECT w.page_id, w.witness_id, w.text,
                    row_number() OVER (PARTITION BY w.page_id
                                       ORDER BY r.finished_at DESC NULLS LAST, w.witness_id) AS rk
             FROM witnesses w LEFT JOIN ocr_runs r USING (run_id)
             WHERE w.kind = 'ocr')
-        SELECT p.page_id, s.path, p.page_index, p.width, p.mean_conf, p.text, l.witness_id,
+        SELECT p.page_id, l.witness_id, s.path, p.page_index, p.width, p.mean_conf, l.text,
                (SELECT count(*) FROM words wd WHERE wd.witness_id = l.witness_id),
                (SELECT count(*) FROM pages q WHERE q.source_id = p.source_id)
         FROM pages p JOIN sources s USING (source_id)
         JOIN latest l ON l.page_id = p.page_id AND l.rk = 1
         ORDER BY s.path, p.page_index""")
     lines_by_witness = _lines_by_witness(store)
-    pages = [StoredPage(page_id=r[0], source_path=r[1], page_index=r[2], width=r[3],
-                        mean_conf=r[4], text=r[5] or "", words=r[7], source_pages=r[8],
-                        lines=lines_by_witness.get(r[6], [])) for r in page_rows]
+    confs_by_witness = _confs_by_witness(store)
+    pages = [StoredPage(page_id=r[0], witness_id=r[1], source_path=r[2], page_index=r[3],
+                        width=r[4], mean_conf=r[5], ocr_text=r[6] or "", words=r[7],
+                        source_pages=r[8], lines=lines_by_witness.get(r[1], []),
+                        confs=confs_by_witness.get(r[1], [])) for r in page_rows]
     text_rows = store.query("""
         SELECT w.witness_id, s.path FROM witnesses w JOIN sources s USING (source_id)
         WHERE w.kind = 'transcription' ORDER BY s.path""")
@@ -82,47 +107,302 @@ def _lines_by_witness(store: Store) -> dict[str, list[TextLine]]:
     return out
 
 
+def _confs_by_witness(store: Store) -> dict[str, list[list[float]]]:
+    """Word confidences per line, lines numbered as `ocr.words_to_lines` numbers them."""
+    out: dict[str, list[list[float]]] = defaultdict(list)
+    last: dict[str, tuple] = {}
+    for wid, block, par, line, conf in store.query(
+            "SELECT witness_id, block, par, line, conf FROM words "
+            "ORDER BY witness_id, block, par, line, word"):
+        if last.get(wid) != (block, par, line):
+            out[wid].append([])
+            last[wid] = (block, par, line)
+        out[wid][-1].append(conf)
+    return out
+
+
+# -- building the derived tables ---------------------------------------------------------
+
+@dataclass
+class _Derived:
+    rows: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    page_document: dict[str, str] = field(default_factory=dict)
+    page_numbers: dict[str, int] = field(default_factory=dict)
+    page_texts: dict[str, str] = field(default_factory=dict)
+    page_variants: dict[str, list] = field(default_factory=dict)
+
+
 def build_derived(corpus: Corpus, *, century: int | None = None
                   ) -> tuple[dict[str, list[dict]], list[dict]]:
-    """Rows for the derived tables, and the pages' document_id/page_number updates."""
-    rows: dict[str, list[dict]] = defaultdict(list)
-    page_texts = [PageText(p.page_id, p.text, p.mean_conf, p.words) for p in corpus.pages]
-    members = group_pages(page_texts)
-    rows["page_groups"] = [vars(m) | {} for m in members]
+    """Rows for the derived tables, and the pages' document_id/page_number/text updates."""
+    out = _Derived()
+    members = group_pages([PageText(p.page_id, p.ocr_text, p.mean_conf, p.words)
+                           for p in corpus.pages])
+    out.rows["page_groups"] = [vars(m) | {} for m in members]
     canonical_of = _canonical_of(members)
-    canonical = _page_stream(corpus.pages, canonical_of)
+    stream = _page_stream(corpus.pages, canonical_of)
+    page_tokens = {p.page_id: p.tokens() for p in corpus.pages}
+    text_tokens = {t.witness_id: t.tokens() for t in corpus.transcriptions}
+    names = proper_names([t for ts in [*page_tokens.values(), *text_tokens.values()] for t in ts])
 
-    page_document: dict[str, str] = {}
-    page_numbers: dict[str, int] = {}
-    for doc_pages in _split(canonical):
-        doc_id = short_id("d", doc_pages[0].page_id)
-        lines = [Line(text=l.text, page=i, box=l.box, page_width=p.width)
-                 for i, p in enumerate(doc_pages) for l in _with_blank_lines(p.lines)]
-        page_ids = [p.page_id for p in doc_pages]
-        segments = segment_document(lines)
-        _add_document(rows, doc_id, segments, page_ids, witness_ids=[], century=century)
-        for p in doc_pages:
-            page_document[p.page_id] = doc_id
-        page_numbers.update(_printed_page_numbers(segments, page_ids))
+    page_matches = _match_transcriptions(stream, page_tokens, text_tokens, out)
+    fused_pages = _fuse_pages(corpus.pages, stream, canonical_of, page_tokens, text_tokens,
+                              page_matches, names, out)
+    for doc_pages in _split(stream, fused_pages):
+        _add_page_document(out, doc_pages, fused_pages, century)
 
     for t in corpus.transcriptions:
-        alignments = align_passages(t.witness_id, t.lines, canonical)
-        rows["alignments"].extend(vars(a) | {} for a in alignments)
-        target = _covered_document(t, alignments, page_document)
-        if target is not None:
-            _attach_witness(rows, target, t.witness_id)
-            continue
-        doc_id = short_id("d", t.witness_id)
-        segments = segment_document(transcription_lines(t.lines))
-        _add_document(rows, doc_id, segments, [None], [t.witness_id], century)
+        covered = {i for m, _ in page_matches.get(t.witness_id, []) for i in
+                   range(m.b_start, m.b_end)}
+        for chunk in _uncovered_chunks(text_tokens[t.witness_id], covered):
+            _add_transcription_document(out, t, chunk, names, century)
 
     for p in corpus.pages:  # duplicates follow their canonical page
-        doc = page_document.get(canonical_of.get(p.page_id, p.page_id))
-        if doc:
-            page_document[p.page_id] = doc
-    updates = [{"page_id": pid, "document_id": doc, "page_number": page_numbers.get(
-        canonical_of.get(pid, pid))} for pid, doc in page_document.items()]
-    return dict(rows), updates
+        canonical = canonical_of.get(p.page_id, p.page_id)
+        if canonical in out.page_document:
+            out.page_document[p.page_id] = out.page_document[canonical]
+            out.page_texts[p.page_id] = out.page_texts[canonical]
+    updates = [{"page_id": pid, "document_id": doc,
+                "page_number": out.page_numbers.get(canonical_of.get(pid, pid)),
+                "text": out.page_texts.get(pid)}
+               for pid, doc in out.page_document.items()]
+    return dict(out.rows), updates
+
+
+def _match_transcriptions(stream: list[StoredPage], page_tokens: dict[str, list[Token]],
+                          text_tokens: dict[str, list[Token]], out: _Derived
+                          ) -> dict[str, list[tuple[Match, str]]]:
+    """Where each transcription copies each canonical page: transcription id -> (match, page)."""
+    found: dict[str, list[tuple[Match, str]]] = defaultdict(list)
+    for wid, tokens in text_tokens.items():
+        for page in stream:
+            for m in find_matches(page_tokens[page.page_id], tokens,
+                                  min_tokens=MIN_MATCH_TOKENS, min_score=MIN_MATCH_SCORE):
+                found[wid].append((m, page.page_id))
+                out.rows["alignments"].append({
+                    "witness_id": wid, "line_start": tokens[m.b_start].line,
+                    "line_end": tokens[m.b_end - 1].line,
+                    "char_start": tokens[m.b_start].start,
+                    "char_end": tokens[m.b_end - 1].start + len(tokens[m.b_end - 1].text),
+                    "page_id": page.page_id, "score": m.score})
+    return found
+
+
+def _fuse_pages(pages: list[StoredPage], stream: list[StoredPage], canonical_of: dict[str, str],
+                page_tokens: dict[str, list[Token]], text_tokens: dict[str, list[Token]],
+                page_matches: dict[str, list[tuple[Match, str]]], names: Counter,
+                out: _Derived) -> dict[str, Fused]:
+    """One fused reading per canonical page, from every scan of it and every transcribed copy."""
+    copies: dict[str, list[Copy]] = defaultdict(list)
+    for p in pages:
+        copies[canonical_of.get(p.page_id, p.page_id)].append(
+            Copy(page_tokens[p.page_id], p.witness_id))
+    for wid, matches in page_matches.items():
+        for m, page_id in matches:
+            copies[page_id].append(Copy(text_tokens[wid][m.b_start:m.b_end], wid))
+    fused = {}
+    for page in stream:
+        group = copies[page.page_id]
+        fused[page.page_id] = result = fuse(group, _names_outside(names, group))
+        out.page_texts[page.page_id] = "\n".join(_lines_of(result.tokens))
+        _add_passage_group(out, "g" + page.page_id, group, result)
+        out.page_variants[page.page_id] = result.variants
+    return fused
+
+
+def _names_outside(names: Counter, copies: list[Copy]) -> Counter:
+    inside = Counter()
+    for copy in copies:
+        inside.update(proper_names(copy.tokens))
+    return names - inside
+
+
+def _add_passage_group(out: _Derived, group_id: str, copies: list[Copy], fused: Fused) -> None:
+    """A duplicate passage group: every copy, its span in its witness, the canonical one."""
+    if len(copies) < 2:
+        return
+    from rapidfuzz.distance import Levenshtein
+
+    canonical = [t.key for t in copies[fused.pivot].tokens]
+    for i, copy in enumerate(copies):
+        if not copy.tokens:
+            continue
+        first, last = copy.tokens[0], copy.tokens[-1]
+        similarity = 100.0 * Levenshtein.normalized_similarity(
+            canonical, [t.key for t in copy.tokens])
+        out.rows["passage_groups"].append({
+            "group_id": group_id, "witness_id": copy.witness_id, "start": first.start,
+            "end": last.start + len(last.text), "text": " ".join(t.text for t in copy.tokens),
+            "similarity": round(similarity, 1), "is_canonical": i == fused.pivot})
+
+
+def _lines_of(tokens: list[Token]) -> list[str]:
+    """Rebuild lines: consecutive words that came from one line of their witness."""
+    lines: list[list[str]] = []
+    last = None
+    for t in tokens:
+        if t.line != last or not lines:
+            lines.append([])
+            last = t.line
+        lines[-1].append(t.text)
+    return [" ".join(words) for words in lines]
+
+
+def _add_page_document(out: _Derived, doc_pages: list[StoredPage], fused: dict[str, Fused],
+                       century: int | None) -> None:
+    doc_id = short_id("d", doc_pages[0].page_id)
+    page_ids = [p.page_id for p in doc_pages]
+    lines = [line for i, p in enumerate(doc_pages) for line in _page_lines(p, fused[p.page_id], i)]
+    segments = segment_document(lines)
+    witnesses = sorted({c for p in doc_pages for c in _witnesses_of(fused[p.page_id])})
+    _add_document(out.rows, doc_id, segments, page_ids, witnesses, century)
+    for p in doc_pages:
+        out.page_document[p.page_id] = doc_id
+        _add_variants(out.rows, doc_id, p.page_id, out.page_variants.get(p.page_id, []))
+    out.page_numbers.update(_printed_page_numbers(segments, page_ids))
+
+
+def _witnesses_of(fused: Fused) -> set[str]:
+    return {t.source for t in fused.tokens if t.source}
+
+
+def _page_lines(page: StoredPage, fused: Fused, index: int) -> list[Line]:
+    """The fused page as lines. Where the fused reading kept the page's own OCR layout, lines
+    keep their boxes and paragraphs their blank line; otherwise (a transcription was the best
+    copy) the transcription's line breaks stand."""
+    own = fused.pivot_witness == page.witness_id
+    by_no = {l.line_no: l for l in page.lines} if own else {}
+    lines: list[Line] = []
+    last_line, last_par = None, None
+    for t in fused.tokens:
+        if t.line == last_line and lines:
+            lines[-1].text += " " + t.text
+            continue
+        source = by_no.get(t.line)
+        par = source.par_no if source else None
+        if lines and own and par != last_par:
+            lines.append(Line(text="", page=index, page_width=page.width))
+        lines.append(Line(text=t.text, page=index, page_width=page.width,
+                          box=source.box if source else None))
+        last_line, last_par = t.line, par
+    return lines
+
+
+def _uncovered_chunks(tokens: list[Token], covered: set[int]) -> list[list[Token]]:
+    """Runs of a transcription's words that no scanned page accounts for."""
+    chunks: list[list[Token]] = []
+    current: list[Token] = []
+    for i, t in enumerate(tokens):
+        if i in covered:
+            if current:
+                chunks.append(current)
+            current = []
+        else:
+            current.append(t)
+    if current:
+        chunks.append(current)
+    return [c for c in chunks if sum(1 for t in c if t.key) >= MIN_DOCUMENT_TOKENS]
+
+
+def _add_transcription_document(out: _Derived, transcription: StoredTranscription,
+                                tokens: list[Token], names: Counter,
+                                century: int | None) -> None:
+    """A transcription (or the part of it no scan covers) as a document of its own, its repeated
+    passages fused into one."""
+    deduped, variants = collate_with_itself(tokens, transcription.witness_id, names, out)
+    par_of = {l.line_no: l.par_no for l in transcription.lines}
+    kept: list[TextLine] = []
+    for t in deduped:
+        if kept and kept[-1].line_no == t.line:
+            last = kept[-1]
+            kept[-1] = TextLine(last.line_no, last.par_no, f"{last.text} {t.text}",
+                                last.char_start, last.char_end)
+        else:
+            kept.append(TextLine(t.line, par_of.get(t.line, 0), t.text, t.start, t.start))
+    doc_id = short_id("d", transcription.witness_id, tokens[0].start)
+    segments = segment_document(transcription_lines(kept))
+    _add_document(out.rows, doc_id, segments, [None], [transcription.witness_id], century)
+    _add_variants(out.rows, doc_id, None, variants)
+
+
+def collate_with_itself(tokens: list[Token], witness_id: str, names: Counter,
+                        out: _Derived | None = None) -> tuple[list[Token], list]:
+    """A witness with its repeated passages fused: each group of copies becomes one fused passage
+    standing where its best copy stood; the other copies are dropped (their readings are kept as
+    variants)."""
+    matches = find_matches(tokens, min_tokens=MIN_MATCH_TOKENS, min_score=MIN_MATCH_SCORE)
+    groups = _overlapping_groups(matches)
+    replaced: dict[int, tuple[int, Fused]] = {}  # start of kept copy -> (its end, fused)
+    dropped: set[int] = set()
+    variants = []
+    for spans in groups:
+        copies = [Copy(tokens[a:b], witness_id) for a, b in spans]
+        fused = fuse(copies, _names_outside(names, copies))
+        keep = spans[fused.pivot]
+        replaced[keep[0]] = (keep[1], fused)
+        for n, (a, b) in enumerate(spans):
+            if n != fused.pivot:
+                dropped.update(range(a, b))
+        if out is not None:
+            _add_passage_group(out, short_id("p", witness_id, tokens[keep[0]].start), copies,
+                               fused)
+        variants.extend(fused.variants)
+    result: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        if i in replaced:
+            end, fused = replaced[i]
+            result.extend(fused.tokens)
+            i = end
+            continue
+        if i not in dropped:
+            result.append(tokens[i])
+        i += 1
+    return result, variants
+
+
+def _overlapping_groups(matches: list[Match]) -> list[list[tuple[int, int]]]:
+    """Spans that repeat each other, grouped. A span that mostly overlaps a known span is the
+    same copy; one that only grazes it (region extension can run a word or two into the next
+    passage) is trimmed so that no word belongs to two copies."""
+    spans: list[tuple[int, int]] = []
+    parent: list[int] = []
+
+    def span_id(a: int, b: int) -> int | None:
+        for n, (x, y) in enumerate(spans):
+            overlap = min(b, y) - max(a, x)
+            if overlap > 0.5 * min(b - a, y - x):
+                spans[n] = (min(a, x), max(b, y))
+                return n
+            if overlap > 0:
+                a, b = (y, b) if a >= x else (a, x)
+        if b - a < MIN_MATCH_TOKENS:
+            return None
+        spans.append((a, b))
+        parent.append(len(parent))
+        return len(spans) - 1
+
+    def find(n: int) -> int:
+        while parent[n] != n:
+            n = parent[n]
+        return n
+
+    for m in sorted(matches, key=lambda m: -(m.a_end - m.a_start)):
+        x, y = span_id(m.a_start, m.a_end), span_id(m.b_start, m.b_end)
+        if x is not None and y is not None and x != y:
+            parent[find(y)] = find(x)
+    groups: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for n, span in enumerate(spans):
+        groups[find(n)].append(span)
+    return [sorted(g) for g in groups.values() if len(g) > 1]
+
+
+def _add_variants(rows: dict, doc_id: str, page_id: str | None, variants: list) -> None:
+    for v in variants:
+        rows["variants"].append({
+            "variant_id": short_id("v", doc_id, page_id, v.position, v.chosen),
+            "document_id": doc_id, "page_id": page_id, "position": v.position,
+            "chosen": v.chosen, "alternatives": v.alternatives, "margin": v.margin})
 
 
 def _page_stream(pages: list[StoredPage], canonical_of: dict[str, str]) -> list[StoredPage]:
@@ -145,14 +425,13 @@ def _canonical_of(members: list) -> dict[str, str]:
     return {m.page_id: canonical[m.group_id] for m in members}
 
 
-def _split(pages: list[StoredPage]) -> list[list[StoredPage]]:
-    if not pages:
+def _split(stream: list[StoredPage], fused: dict[str, Fused]) -> list[list[StoredPage]]:
+    if not stream:
         return []
-    streams = [[Line(text=l.text, page=i, box=l.box, page_width=p.width)
-                for l in _with_blank_lines(p.lines)] for i, p in enumerate(pages)]
-    starts = sorted(set(document_starts(streams)) | {0})
-    bounds = starts + [len(pages)]
-    return [pages[a:b] for a, b in zip(bounds, bounds[1:]) if a < b]
+    pages = [_page_lines(p, fused[p.page_id], i) for i, p in enumerate(stream)]
+    starts = sorted(set(document_starts(pages)) | {0})
+    bounds = starts + [len(stream)]
+    return [stream[a:b] for a, b in zip(bounds, bounds[1:]) if a < b]
 
 
 def transcription_lines(lines: list[TextLine]) -> list[Line]:
@@ -185,36 +464,12 @@ def _add_document(rows: dict, doc_id: str, segments: list[Segment], page_ids: li
         rows["segments"].append({"segment_id": segment_ids[seq], "document_id": doc_id,
                                  "seq": seq, "kind": seg.kind, "text": seg.text,
                                  "page_id": page_id,
-                                 "witness_id": witness_ids[0] if witness_ids else None,
+                                 "witness_id": witness_ids[0] if len(witness_ids) == 1 else None,
                                  "left": left, "top": top, "width": width, "height": height})
     for e in entities:
         seg_id = segment_ids[e.segment] if 0 <= e.segment < len(segment_ids) else None
         rows["entities"].append({"document_id": doc_id, "kind": e.kind, "text": e.text,
                                  "normalized": e.normalized, "segment_id": seg_id})
-
-
-def _covered_document(t: StoredTranscription, alignments: list, page_document: dict
-                      ) -> str | None:
-    """The document whose pages hold most of a transcription's text, if they hold at least half
-    of it; otherwise the transcription stands as a document of its own."""
-    total = sum(len(l.text) for l in t.lines) or 1
-    covered: dict[str, dict[int, int]] = defaultdict(dict)
-    lengths = {l.line_no: len(l.text) for l in t.lines}
-    for a in alignments:
-        doc = page_document.get(a.page_id)
-        if doc:
-            for n in range(a.line_start, a.line_end + 1):
-                covered[doc][n] = lengths.get(n, 0)
-    best = max(covered, key=lambda d: sum(covered[d].values()), default=None)
-    if best is None or sum(covered[best].values()) < total / 2:
-        return None
-    return best
-
-
-def _attach_witness(rows: dict, doc_id: str, witness_id: str) -> None:
-    for doc in rows["documents"]:
-        if doc["document_id"] == doc_id:
-            doc["witness_ids"] = [*doc["witness_ids"], witness_id]
 
 
 def _printed_page_numbers(segments: list[Segment], page_ids: list[str]) -> dict[str, int]:

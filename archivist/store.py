@@ -66,10 +66,21 @@ CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP
 """
 
 # Schema changes: append (version, SQL) here; never edit a released entry. Version 1 is SCHEMA.
-MIGRATIONS: list[tuple[int, str]] = []
+MIGRATIONS: list[tuple[int, str]] = [
+    (2, """
+    CREATE TABLE IF NOT EXISTS passage_groups (
+        group_id VARCHAR NOT NULL, witness_id VARCHAR NOT NULL, start INTEGER, "end" INTEGER,
+        text VARCHAR, similarity DOUBLE, is_canonical BOOLEAN);
+    CREATE TABLE IF NOT EXISTS variants (
+        variant_id VARCHAR PRIMARY KEY, document_id VARCHAR, page_id VARCHAR,
+        position INTEGER, chosen VARCHAR,
+        alternatives STRUCT(text VARCHAR, witness_id VARCHAR, conf DOUBLE)[], margin DOUBLE);
+    """),
+]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 # Tables recomputed from the witnesses on every run (collation, structure, metadata).
-DERIVED_TABLES = ("documents", "segments", "entities", "page_groups", "alignments")
+DERIVED_TABLES = ("documents", "segments", "entities", "page_groups", "alignments",
+                  "passage_groups", "variants")
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,7 @@ class Store:
                 try:
                     self.con.execute(
                         "UPDATE pages SET document_id = u.document_id, "
-                        "page_number = u.page_number "
+                        "page_number = u.page_number, text = coalesce(u.text, pages.text) "
                         "FROM page_updates u WHERE pages.page_id = u.page_id")
                 finally:
                     self.con.unregister("page_updates")

@@ -1,0 +1,269 @@
+"""Several copies of one passage in, one best reading out, every disagreement kept.
+
+Copies are aligned word by word to a pivot (the copy judged best). Each column of the alignment
+is then decided:
+- three or more copies: a vote, each copy's word weighted by its OCR confidence and by the copy's
+  estimated quality (how often it agrees with the others);
+- two copies, or a tie: the better copy wins, its quality judged by evidence that does not depend
+  on the document: the rate of non-words and the language-model plausibility of its readings where
+  the copies differ; a reading that is a proper name the collection uses elsewhere beats one that
+  is not (transcribers and OCR turn rare names into common words, rarely the reverse).
+Two copies cannot out-vote each other (Reul et al. 2017: voting helps only with independent errors);
+that is why their margin is small and every such choice is kept in `variants` for review.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from archivist.align import Token, align
+from archivist.lexicon import bigram_logp, is_word, word_key
+
+TRANSCRIPTION_CONF = 90.0  # a typed transcription counts like a confident OCR word
+
+
+@dataclass
+class Copy:
+    tokens: list[Token]
+    witness_id: str
+    quality: float = 0.0
+
+
+@dataclass
+class Variant:
+    position: int  # word index in the fused token list
+    chosen: str
+    alternatives: list[dict]  # every reading: {text, witness_id, conf}
+    margin: float
+
+
+@dataclass
+class Fused:
+    tokens: list[Token]
+    variants: list[Variant] = field(default_factory=list)
+    pivot: int = 0
+    pivot_witness: str = ""  # the witness whose layout (line numbers) the fused tokens keep
+
+
+@dataclass
+class _Column:
+    anchor: int  # pivot position; insertions sit in the column after that position
+    is_gap: bool
+    readings: dict[int, list[Token]]  # copy index -> its words here ([] = nothing)
+
+
+def fuse(copies: list[Copy], names: Counter | None = None) -> Fused:
+    """The fused reading of copies of one passage; `names` counts the proper names the collection
+    uses outside these copies."""
+    if len(copies) == 1:
+        return Fused(tokens=list(copies[0].tokens), pivot_witness=copies[0].witness_id)
+    names = names or Counter()
+    pivot = _initial_pivot(copies, names)
+    columns = _columns(copies, pivot)
+    qualities = _qualities(copies, columns, names)
+    for copy, q in zip(copies, qualities):
+        copy.quality = q
+    pivot = max(range(len(copies)), key=lambda i: (qualities[i], -i))
+    columns = _columns(copies, pivot)
+    tokens: list[Token] = []
+    variants: list[Variant] = []
+    for column in columns:
+        chosen, margin = _decide(column, copies, qualities, names)
+        words = column.readings[chosen]
+        if len({_reading_key(r) for r in column.readings.values()}) > 1:
+            variants.append(Variant(position=len(tokens), chosen=_text(words),
+                                    alternatives=_alternatives(column, copies),
+                                    margin=round(margin, 3)))
+        tokens.extend(_placed(words, column, copies[pivot].tokens))
+    return Fused(tokens=tokens, variants=variants, pivot=pivot,
+                 pivot_witness=copies[pivot].witness_id)
+
+
+def _initial_pivot(copies: list[Copy], names: Counter) -> int:
+    """The longest copy, so that the first alignment loses as little as possible."""
+    return max(range(len(copies)), key=lambda i: (len(copies[i].tokens), -i))
+
+
+def _columns(copies: list[Copy], pivot: int) -> list[_Column]:
+    """The alignment as columns. A copy that covers only part of the pivot (a transcribed
+    fragment, a P.S. copied twice) has readings only within the span it covers: outside it,
+    it neither votes nor counts as an omission."""
+    base = copies[pivot].tokens
+    slots: list[_Column] = []
+    for i in range(len(base)):
+        slots.append(_Column(i, True, {}))  # insertions before word i
+        slots.append(_Column(i, False, {pivot: [base[i]]}))
+    slots.append(_Column(len(base), True, {}))
+    for c, copy in enumerate(copies):
+        if c == pivot:
+            continue
+        pairs = align(base, copy.tokens)
+        covered = [p for p, o in pairs if p is not None and o is not None]
+        if not covered:
+            continue
+        first, last = covered[0], covered[-1]
+        gap_words: list[Token] = []
+        for p, o in pairs:
+            if p is None:
+                gap_words.append(copy.tokens[o])
+                continue
+            if gap_words and first <= p <= last + 1:
+                slots[2 * p].readings[c] = gap_words
+            gap_words = []
+            if first <= p <= last:
+                slots[2 * p + 1].readings[c] = [copy.tokens[o]] if o is not None else []
+        for p in range(first, last + 1):
+            slots[2 * p + 1].readings.setdefault(c, [])
+            if p > first:
+                slots[2 * p].readings.setdefault(c, [])
+    for column in slots:
+        if column.is_gap and any(column.readings.values()):
+            column.readings.setdefault(pivot, [])
+    return [s for s in slots if not s.is_gap or any(s.readings.values())]
+
+
+def _qualities(copies: list[Copy], columns: list[_Column], names: Counter) -> list[float]:
+    """Per copy: agreement with the plurality (three copies or more), minus its non-word rate,
+    plus the plausibility of its readings where the copies differ."""
+    n = len(copies)
+    agree = [0] * n
+    disputed = [0] * n
+    evidence = [0.0] * n
+    for at, column in enumerate(columns):
+        keys = {c: _reading_key(r) for c, r in column.readings.items()}
+        if len(set(keys.values())) == 1 or _at_edge(columns, at):
+            continue
+        plurality, _ = Counter(keys.values()).most_common(1)[0]
+        left, right = _context(columns, at)
+        for c, words in column.readings.items():
+            disputed[c] += 1
+            agree[c] += keys[c] == plurality
+            evidence[c] += _evidence(words, left, right, names)
+    qualities = []
+    for c in range(n):
+        if not disputed[c]:
+            qualities.append(1.0)
+            continue
+        agreement = agree[c] / disputed[c] if n >= 3 else 0.5
+        qualities.append(agreement + evidence[c] / disputed[c] / 10.0)
+    return qualities
+
+
+def _at_edge(columns: list[_Column], at: int) -> bool:
+    """Whether a column lies before the first or after the last word all copies share: where
+    copies are cut differently, a missing word says nothing about a copy's quality."""
+    def shared(column: _Column) -> bool:
+        return len(column.readings) >= 2 and all(column.readings.values())
+
+    return not any(shared(c) for c in columns[:at]) or not any(shared(c) for c in columns[at + 1:])
+
+
+def _context(columns: list[_Column], at: int) -> tuple[Token | None, Token | None]:
+    """The nearest undisputed words before and after a column, to judge readings in context."""
+    def undisputed(column: _Column) -> Token | None:
+        readings = list(column.readings.values())
+        first = readings[0]
+        if first and all(_reading_key(r) == _reading_key(first) for r in readings):
+            return first[-1]
+        return None
+
+    left = next((w for c in reversed(columns[:at]) if (w := undisputed(c))), None)
+    right = next((w for c in columns[at + 1:] if (w := undisputed(c))), None)
+    return left, right
+
+
+def _evidence(words: list[Token], left: Token | None, right: Token | None,
+              names: Counter) -> float:
+    """How plausible a reading is as English of this collection, in its context."""
+    if not words:
+        return -1.0
+    score = 0.0
+    if right is not None:
+        score += bigram_logp(words[-1].text, right.text) / 5.0
+    for previous, word in zip([left] + words[:-1], words):
+        key = word_key(word.text)
+        if word.text[:1].isupper() and names[key] > 0:
+            score += 2.0  # a name the collection uses elsewhere
+        elif key and not is_word(word.text):
+            # A capitalised unknown word is a name's form; a lower-case one is a misreading.
+            score += 1.0 if word.text[:1].isupper() else -3.0
+        elif previous is not None:
+            score += bigram_logp(previous.text, word.text) / 5.0
+    return score / len(words)
+
+
+_ABBREVIATIONS = {"mr", "mrs", "messrs", "dr", "st", "gen", "col", "capt", "rev", "hon", "sgd"}
+
+
+def proper_names(tokens: list[Token]) -> Counter:
+    """How often each capitalised word stands inside a sentence (so not merely capitalised by
+    position): the collection's own vocabulary of names."""
+    names: Counter = Counter()
+    for previous, token in zip([None] + tokens[:-1], tokens):
+        if not token.text[:1].isupper() or previous is None:
+            continue
+        ends_sentence = previous.text.rstrip('"\')').endswith((".", "!", "?", ":"))
+        if ends_sentence and not (len(previous.key) <= 1 or previous.key in _ABBREVIATIONS):
+            continue
+        names[word_key(token.text)] += 1
+    return names
+
+
+def _decide(column: _Column, copies: list[Copy], qualities: list[float], names: Counter
+            ) -> tuple[int, float]:
+    """The copy whose reading wins this column, and by how much.
+
+    Two copies cannot out-vote each other: the better copy (by witness-level quality) decides.
+    Three or more vote, each weighted by its quality and its words' OCR confidence.
+    """
+    present = list(column.readings)
+    if len(present) <= 2:
+        best = max(present, key=lambda c: (qualities[c], -c))
+        others = [qualities[c] for c in present if c != best]
+        return best, qualities[best] - max(others, default=qualities[best])
+    support: dict[str, float] = Counter()
+    holder: dict[str, int] = {}
+    for c, words in column.readings.items():
+        key = _reading_key(words)
+        support[key] += max(qualities[c], 0.05) * _confidence(words)
+        if key not in holder or qualities[c] > qualities[holder[key]]:
+            holder[key] = c
+    ranked = sorted(support.items(), key=lambda kv: (-kv[1], -qualities[holder[kv[0]]]))
+    if len(ranked) == 1:
+        return holder[ranked[0][0]], 0.0
+    (best, s1), (_, s2) = ranked[0], ranked[1]
+    return holder[best], s1 - s2
+
+
+def _confidence(words: list[Token]) -> float:
+    if not words:
+        return 0.5  # an omission is weak evidence that nothing was there
+    confs = [TRANSCRIPTION_CONF if w.conf is None else w.conf for w in words]
+    return max(0.05, sum(confs) / len(confs) / 100.0)
+
+
+def _reading_key(words: list[Token]) -> str:
+    return " ".join(w.key for w in words)
+
+
+def _text(words: list[Token]) -> str:
+    return " ".join(w.text for w in words)
+
+
+def _alternatives(column: _Column, copies: list[Copy]) -> list[dict]:
+    out = []
+    for c, words in column.readings.items():
+        confs = [w.conf for w in words if w.conf is not None]
+        out.append({"text": _text(words), "witness_id": copies[c].witness_id,
+                    "conf": round(sum(confs) / len(confs), 1) if confs else None})
+    return out
+
+
+def _placed(words: list[Token], column: _Column, base: list[Token]) -> list[Token]:
+    """Chosen words keep their own text and confidence but take the pivot's line, so the fused
+    passage keeps the pivot's layout."""
+    if not base:
+        return list(words)
+    line = base[min(column.anchor, len(base) - 1)].line
+    return [Token(w.text, w.key, line, w.conf, w.source) for w in words]

@@ -1,0 +1,432 @@
+"""Duplicate passages at scale: the same passage transcribed twice, the ribbon and carbon copy of
+one page, re-OCR runs, within one witness and across witnesses.
+
+Three steps, each sized by what was measured on our material (../shared/REFERENCE.md,
+"Duplicates and fusion"):
+
+1. **Signatures.** 3 % OCR-like noise leaves character 5-gram Jaccard near 0.77 (min 0.71) but
+   word 3-gram Jaccard near 0.38, so passages are shingled into character 5-grams of their
+   normalised text. datasketch's own MinHash hashes ~160 docs/s per core on 2 KB pages (20 min
+   for 200k passages), so the signatures are computed here with numpy over a chunk of passages at
+   once: a polynomial hash of every 5-gram of the code points, then datasketch's "affine32"
+   permutations (same seed, same `a`, `b`, same MurmurHash3 pre-mix) applied to the whole chunk,
+   reduced per passage with `np.minimum.reduceat`. The result is bit-for-bit the MinHash that
+   datasketch would compute from the same 5-gram hashes (pinned by a test), only ~1000x faster.
+2. **Candidates.** datasketch's `MinHashLSH` bands the signatures. At 128 permutations its
+   recall on noisy pairs was 1.00 at threshold 0.5, 0.75 at 0.7 and 0.28 at 0.8, hence the
+   default threshold 0.5.
+3. **Verification.** Every candidate pair is aligned with rapidfuzz on the normalised texts
+   (thresholds below), and union-find over the confirmed pairs forms the groups.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+from rapidfuzz import fuzz, process
+
+__all__ = [
+    "Passage",
+    "PassageGroupMember",
+    "candidate_pairs",
+    "group_passages",
+    "normalize",
+    "signatures",
+    "split_passages",
+    "verify",
+]
+
+SHINGLE = 5  # characters; see the module docstring for why not words
+NUM_PERM = 128
+SCHEME = "affine32"  # datasketch 2.0's default: uint32 values, collision-free permutations
+EMPTY = np.uint32(0xFFFFFFFF)  # datasketch's value of an empty MinHash in every slot
+CHUNK = 4096  # passages hashed together; ~2.5 M code points, ~60 MB of temporaries
+
+# fuzz.ratio (indel similarity, 0-100) of two copies of one passage: 3 % noise on each side costs
+# ~6 points, a 10 % truncation ~5 more; unrelated English passages score ~50-60 (collate.py
+# measured the same on pages). 75 keeps both margins at ~15 points.
+DUPLICATE_MIN_RATIO = 75.0
+# fuzz.ratio cannot exceed 200 * short / (short + long): a clean fragment of 60 % of a passage
+# scores at most 75, so a fragment is confirmed by partial_ratio (best alignment of the shorter
+# text inside the longer) instead. Only when the shorter text is at most 80 % of the longer
+# (above that, ratio already suffices and partial_ratio adds cost but no pairs), and only at 90:
+# a noisy fragment aligns at ~93-100, while the best window of unrelated text stays near 60.
+CONTAINMENT_MAX_LENGTH_RATIO = 0.8
+CONTAINMENT_MIN_PARTIAL = 90.0
+# A band bucket of k passages yields k(k-1)/2 pairs. Boilerplate repeated thousands of times
+# would make that quadratic; past this size each member is paired with the bucket's first and
+# with its predecessor only, which union-find still joins into one group when they verify.
+MAX_BUCKET_ALL_PAIRS = 64
+
+_POLY_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd: the 5-gram hash is injective in practice
+
+
+@dataclass(frozen=True)
+class Passage:
+    key: str  # caller's id, e.g. f"{witness_id}:{start}"
+    witness_id: str
+    start: int  # char offsets in the witness text
+    end: int
+    text: str
+    quality: float = 0.0  # higher is better (e.g. mean OCR confidence); picks the canonical member
+
+
+@dataclass(frozen=True)
+class PassageGroupMember:
+    group_id: str  # "p" + key of the canonical member
+    key: str
+    witness_id: str
+    start: int
+    end: int
+    text: str
+    similarity: float  # 0-100 to the canonical member (100 for the canonical itself)
+    is_canonical: bool
+
+
+# --------------------------------------------------------------------------
+# Normalisation
+# --------------------------------------------------------------------------
+
+_TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                             "\u2013": "-", "\u2014": "-", "\u00ad": None})
+_LINE_END_HYPHEN = re.compile(r"(\w)-[ \t]*\r?\n\s*(?=\w)")
+_OTHER_CHARS = re.compile(r"[^\w\s.,;:!?'\"()&/%-]|_")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """NFC, lower case, "arrange-\\nments" joined, letters/digits/basic punctuation kept, other
+    characters and all whitespace runs turned into single spaces.
+
+    Line breaks and typewriter hyphenation are layout, not text: a ribbon copy and its
+    transcription break lines differently and must still shingle alike."""
+    text = unicodedata.normalize("NFC", text).translate(_TYPOGRAPHY)
+    text = _LINE_END_HYPHEN.sub(r"\1", text)
+    text = _OTHER_CHARS.sub(" ", text.lower())
+    return _SPACES.sub(" ", text).strip()
+
+
+# --------------------------------------------------------------------------
+# Signatures
+# --------------------------------------------------------------------------
+
+def signatures(texts: list[str], num_perm: int = NUM_PERM, seed: int = 1) -> np.ndarray:
+    """MinHash signatures of the character 5-grams of `normalize(text)`, shape
+    (len(texts), num_perm), uint32, datasketch's "affine32" scheme with this seed.
+
+    A text with fewer than 5 characters has no 5-gram and gets datasketch's empty signature
+    (every slot 0xFFFFFFFF), which `candidate_pairs` leaves out: it matches nothing."""
+    return _signatures_of_normalized([normalize(t) for t in texts], num_perm, seed)
+
+
+def _signatures_of_normalized(texts: list[str], num_perm: int = NUM_PERM,
+                              seed: int = 1) -> np.ndarray:
+    a, b = _permutations(num_perm, seed)
+    sigs = np.full((len(texts), num_perm), EMPTY, dtype=np.uint32)
+    for lo in range(0, len(texts), CHUNK):
+        sigs[lo:lo + CHUNK] = _chunk_signatures(texts[lo:lo + CHUNK], a, b)
+    return sigs
+
+
+def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's own permutation parameters, so our signatures are its MinHash values."""
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
+    return a.astype(np.uint32), b.astype(np.uint32)
+
+
+def _chunk_signatures(texts: list[str], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One signature row per text; all 5-grams of the chunk go through each permutation in one
+    vectorised pass, then `np.minimum.reduceat` takes each passage's minimum."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    gram_counts = np.maximum(lengths - SHINGLE + 1, 0)
+    sigs = np.full((len(texts), len(a)), EMPTY, dtype=np.uint32)
+    has_grams = gram_counts > 0
+    if not has_grams.any():
+        return sigs
+    grams = _fmix32(_gram_hashes("".join(texts), lengths, gram_counts))
+    offsets = (np.cumsum(gram_counts) - gram_counts)[has_grams]
+    permuted = np.empty_like(grams)
+    minima = np.empty((len(a), len(offsets)), dtype=np.uint32)
+    for k in range(len(a)):
+        np.multiply(grams, a[k], out=permuted)  # uint32 arithmetic wraps: mod 2^32
+        np.add(permuted, b[k], out=permuted)
+        minima[k] = np.minimum.reduceat(permuted, offsets)
+    sigs[has_grams] = minima.T
+    return sigs
+
+
+def _gram_hashes(joined: str, lengths: np.ndarray, gram_counts: np.ndarray) -> np.ndarray:
+    """32-bit hashes of every 5-gram that lies inside one text of the concatenation, in text
+    order: a polynomial over the code points mod 2^64, folded to 32 bits."""
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    windows = len(codes) - SHINGLE + 1
+    h = np.zeros(max(windows, 0), dtype=np.uint64)
+    for i in range(SHINGLE):
+        h *= _POLY_BASE
+        h += codes[i:i + windows]
+    text_starts = np.cumsum(lengths) - lengths
+    gram_starts = np.cumsum(gram_counts) - gram_counts
+    positions = np.arange(int(gram_counts.sum()), dtype=np.int64)
+    positions += np.repeat(text_starts - gram_starts, gram_counts)
+    h = h[positions]
+    return ((h >> np.uint64(32)) ^ h).astype(np.uint32)
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's finaliser, the pre-mix datasketch applies before its affine32 permutations."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+# --------------------------------------------------------------------------
+# Candidates
+# --------------------------------------------------------------------------
+
+def candidate_pairs(sigs: np.ndarray, threshold: float = 0.5) -> set[tuple[int, int]]:
+    """Row pairs (i < j) that share at least one LSH band of datasketch's `MinHashLSH`.
+
+    The pairs are read from the index's band buckets rather than by querying every row, which
+    would look every bucket up a second time. Empty signatures (texts under 5 characters) are
+    not indexed."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=sigs.shape[1])
+    for i in np.flatnonzero((sigs != EMPTY).any(axis=1)):
+        sketch = LeanMinHash(seed=1, hashvalues=sigs[i], scheme=SCHEME)
+        lsh.insert(int(i), sketch, check_duplication=False)
+    pairs: set[tuple[int, int]] = set()
+    for table in lsh.hashtables:
+        for band in table.keys():
+            members = table.get(band)
+            if len(members) > 1:
+                pairs.update(_bucket_pairs(sorted(members)))
+    return pairs
+
+
+def _bucket_pairs(members: list[int]) -> Iterable[tuple[int, int]]:
+    if len(members) <= MAX_BUCKET_ALL_PAIRS:
+        return combinations(members, 2)
+    first = members[0]
+    star = ((first, j) for j in members[1:])
+    chain = zip(members[1:], members[2:])
+    return [*star, *chain]
+
+
+# --------------------------------------------------------------------------
+# Verification
+# --------------------------------------------------------------------------
+
+def verify(texts: list[str], pairs: Iterable[tuple[int, int]],
+           min_ratio: float = DUPLICATE_MIN_RATIO) -> list[tuple[int, int, float]]:
+    """The candidate pairs that are duplicates by alignment, sorted, with their score (0-100):
+    `fuzz.ratio` >= min_ratio on the normalised texts, or, when the shorter text is at most
+    80 % of the longer, `fuzz.partial_ratio` >= 90 (a fragment of the other; see the constants
+    for the measured margins)."""
+    pairs = sorted(pairs)
+    needed = {i for pair in pairs for i in pair}
+    norm = {i: normalize(texts[i]) for i in needed}
+    return _verify_normalized(norm, pairs, min_ratio)
+
+
+def _verify_normalized(norm, pairs: list[tuple[int, int]],
+                       min_ratio: float = DUPLICATE_MIN_RATIO) -> list[tuple[int, int, float]]:
+    if not pairs:
+        return []
+    scores = _pair_scores([norm[i] for i, _ in pairs], [norm[j] for _, j in pairs], min_ratio)
+    return [(i, j, float(s)) for (i, j), s in zip(pairs, scores) if s >= 0]
+
+
+def _pair_scores(left: list[str], right: list[str], min_ratio: float) -> np.ndarray:
+    """Element-wise alignment score of left[k] and right[k], or -1 when not a duplicate.
+
+    rapidfuzz's cpdist runs the pairs in C++ on all cores."""
+    ratio = process.cpdist(left, right, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
+    scores = np.where(ratio >= min_ratio, ratio, np.float32(-1))
+    short = np.fromiter((min(len(x), len(y)) for x, y in zip(left, right)), np.int64, len(left))
+    long = np.fromiter((max(len(x), len(y)) for x, y in zip(left, right)), np.int64, len(left))
+    fragment = (scores < 0) & (short <= CONTAINMENT_MAX_LENGTH_RATIO * long)
+    if fragment.any():
+        idx = np.flatnonzero(fragment)
+        partial = process.cpdist([left[k] for k in idx], [right[k] for k in idx],
+                                 scorer=fuzz.partial_ratio, dtype=np.float32, workers=-1)
+        scores[idx] = np.where(partial >= CONTAINMENT_MIN_PARTIAL, partial, np.float32(-1))
+    return scores
+
+
+# --------------------------------------------------------------------------
+# Grouping
+# --------------------------------------------------------------------------
+
+def group_passages(passages: list[Passage], *, threshold: float = 0.5, min_chars: int = 40,
+                   timings: dict[str, float] | None = None) -> list[PassageGroupMember]:
+    """Only passages that have at least one confirmed duplicate are returned (groups of size
+    >= 2); union-find over confirmed pairs; canonical = highest quality, then longest, then
+    first.
+
+    Passages whose normalised text is shorter than min_chars are left out: short lines
+    ("Sir,", "Yours sincerely,") recur in every letter and are not evidence of a duplicate.
+    When `timings` is given, the seconds spent per step are stored in it (signatures, lsh,
+    verify, group)."""
+    clock = _Clock(timings)
+    norm_all = [normalize(p.text) for p in passages]
+    eligible = [i for i, text in enumerate(norm_all) if len(text) >= min_chars]
+    norm = [norm_all[i] for i in eligible]
+    sigs = _signatures_of_normalized(norm)
+    clock.lap("signatures")
+    pairs = sorted(candidate_pairs(sigs, threshold))
+    clock.lap("lsh")
+    confirmed = _verify_normalized(norm, pairs)
+    clock.lap("verify")
+    groups = _connected_groups(len(eligible), confirmed)
+    members = _members([[eligible[k] for k in g] for g in groups], passages, norm_all)
+    clock.lap("group")
+    return members
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[name] = now - self.last
+        self.last = now
+
+
+def _connected_groups(n: int, pairs: list[tuple[int, int, float]]) -> list[list[int]]:
+    """Union-find; the components with two or more members, each sorted, in order of their
+    first member."""
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j, _ in pairs:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    components: dict[int, list[int]] = {}
+    for i in range(n):
+        components.setdefault(find(i), []).append(i)
+    return [members for members in components.values() if len(members) > 1]
+
+
+def _members(groups: list[list[int]], passages: list[Passage],
+             norm: list[str]) -> list[PassageGroupMember]:
+    """Canonical first, then the others in input order; each scored against the canonical."""
+    canonicals = [max(g, key=lambda i: (passages[i].quality, len(passages[i].text), -i))
+                  for g in groups]
+    others = [(c, i) for c, g in zip(canonicals, groups) for i in g if i != c]
+    similarity = dict(zip(others, _canonical_similarity(others, norm)))
+    members = []
+    for canonical, group in zip(canonicals, groups):
+        group_id = "p" + passages[canonical].key
+        for i in [canonical, *(i for i in group if i != canonical)]:
+            p = passages[i]
+            score = 100.0 if i == canonical else similarity[canonical, i]
+            members.append(PassageGroupMember(group_id, p.key, p.witness_id, p.start, p.end,
+                                              p.text, score, i == canonical))
+    return members
+
+
+def _canonical_similarity(pairs: list[tuple[int, int]], norm: list[str]) -> list[float]:
+    """Best of ratio and partial_ratio to the canonical, rounded. A member joined through a
+    third passage may score below the verification thresholds: that is reported, not hidden."""
+    if not pairs:
+        return []
+    left = [norm[c] for c, _ in pairs]
+    right = [norm[i] for _, i in pairs]
+    ratio = process.cpdist(left, right, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
+    partial = process.cpdist(left, right, scorer=fuzz.partial_ratio, dtype=np.float32,
+                             workers=-1)
+    short = np.array([min(len(x), len(y)) for x, y in zip(left, right)])
+    long = np.array([max(len(x), len(y)) for x, y in zip(left, right)])
+    fragment = short <= CONTAINMENT_MAX_LENGTH_RATIO * long
+    best = np.where(fragment, np.maximum(ratio, partial), ratio)
+    return [round(float(s), 1) for s in best]
+
+
+# --------------------------------------------------------------------------
+# Splitting a witness into passages
+# --------------------------------------------------------------------------
+
+LONG_PARAGRAPH = 1500
+PIECE_MIN, PIECE_TARGET, PIECE_MAX = 500, 750, 1000
+_BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s)")
+_SPACE_AT = re.compile(r"\s")
+
+
+def split_passages(witness_id: str, text: str, *, quality: float = 0.0,
+                   min_chars: int = 40) -> list[Passage]:
+    """Paragraphs (blank-line separated) of a witness text as passages, with char offsets into
+    text; very long paragraphs (> 1500 chars) are split at sentence ends into pieces of ~500-1000
+    chars.
+
+    A passage is the unit of duplication we look for: a paragraph transcribed twice. Overlong
+    paragraphs are cut so that a page's worth of run-on OCR still matches a transcription of half
+    of it. Pieces shorter than min_chars are dropped."""
+    passages = []
+    for start, end in _paragraph_spans(text):
+        spans = _sentence_pieces(text, start, end) if end - start > LONG_PARAGRAPH else [(start,
+                                                                                          end)]
+        for s, e in spans:
+            if e - s >= min_chars:
+                passages.append(Passage(f"{witness_id}:{s}", witness_id, s, e, text[s:e],
+                                        quality))
+    return passages
+
+
+def _paragraph_spans(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for sep in _BLANK_LINE.finditer(text):
+        spans.append(_stripped(text, start, sep.start()))
+        start = sep.end()
+    spans.append(_stripped(text, start, len(text)))
+    return [(s, e) for s, e in spans if e > s]
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _sentence_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Greedy cuts at the sentence end nearest a target length: ~750 chars, or half of what is
+    left when fewer than two full pieces remain, so the last piece is not a stub."""
+    pieces = []
+    while end - start > PIECE_MAX:
+        left = end - start
+        target = PIECE_TARGET if left > 2 * PIECE_MAX else min(max(left // 2, PIECE_MIN),
+                                                                PIECE_MAX)
+        cut = _cut_near(text, start, start + PIECE_MIN, start + PIECE_MAX, start + target)
+        pieces.append(_stripped(text, start, cut))
+        start = _stripped(text, cut, end)[0]
+    pieces.append((start, end))
+    return [p for p in pieces if p[1] > p[0]]
+
+
+def _cut_near(text: str, start: int, lo: int, hi: int, target: int) -> int:
+    """The sentence end in [lo, hi] closest to target; else the closest space; else target."""
+    for pattern in (_SENTENCE_END, _SPACE_AT):
+        cuts = [m.end() if pattern is _SENTENCE_END else m.start()
+                for m in pattern.finditer(text, lo, hi)]
+        if cuts:
+            return min(cuts, key=lambda c: abs(c - target))
+    return target
