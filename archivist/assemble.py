@@ -280,8 +280,6 @@ def _page_lines(page: StoredPage, fused: Fused, index: int) -> list[Line]:
             continue
         source = by_no.get(t.line)
         par = source.par_no if source else None
-        if lines and own and par != last_par:
-            lines.append(Line(text="", page=index, page_width=page.width))
         lines.append(Line(text=t.text, page=index, page_width=page.width,
                           box=source.box if source else None))
         last_line, last_par = t.line, par

@@ -124,8 +124,9 @@ def _columns(copies: list[Copy], pivot: int) -> list[_Column]:
 
 
 def _qualities(copies: list[Copy], columns: list[_Column], names: Counter) -> list[float]:
-    """Per copy: agreement with the plurality (three copies or more), minus its non-word rate,
-    plus the plausibility of its readings where the copies differ."""
+    """Per copy: agreement with the confidence-weighted plurality (three copies or more), plus
+    the plausibility of its readings where the copies differ (non-words cost, names the
+    collection uses elsewhere earn)."""
     n = len(copies)
     agree = [0] * n
     disputed = [0] * n
@@ -134,7 +135,10 @@ def _qualities(copies: list[Copy], columns: list[_Column], names: Counter) -> li
         keys = {c: _reading_key(r) for c, r in column.readings.items()}
         if len(set(keys.values())) == 1 or _at_edge(columns, at):
             continue
-        plurality, _ = Counter(keys.values()).most_common(1)[0]
+        weight: Counter = Counter()
+        for c, words in column.readings.items():
+            weight[keys[c]] += _confidence(words)
+        plurality = max(weight, key=lambda k: (weight[k], k))
         left, right = _context(columns, at)
         for c, words in column.readings.items():
             disputed[c] += 1

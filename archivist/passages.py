@@ -21,16 +21,19 @@ Three steps, each sized by what was measured on our material (../shared/REFERENC
 
 from __future__ import annotations
 
+import gc
 import re
 import time
 import unicodedata
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import LCSseq
 
 __all__ = [
     "Passage",
@@ -50,16 +53,21 @@ EMPTY = np.uint32(0xFFFFFFFF)  # datasketch's value of an empty MinHash in every
 CHUNK = 4096  # passages hashed together; ~2.5 M code points, ~60 MB of temporaries
 
 # fuzz.ratio (indel similarity, 0-100) of two copies of one passage: 3 % noise on each side costs
-# ~6 points, a 10 % truncation ~5 more; unrelated English passages score ~50-60 (collate.py
-# measured the same on pages). 75 keeps both margins at ~15 points.
+# ~5 points, a 10 % truncation ~5 more (bench: copies score 85-100, median 95); unrelated English
+# passages score ~40-50 (collate.py saw ~50-60 on whole pages). 75 leaves a wide margin on both
+# sides.
 DUPLICATE_MIN_RATIO = 75.0
 # fuzz.ratio cannot exceed 200 * short / (short + long): a clean fragment of 60 % of a passage
 # scores at most 75, so a fragment is confirmed by partial_ratio (best alignment of the shorter
-# text inside the longer) instead. Only when the shorter text is at most 80 % of the longer
-# (above that, ratio already suffices and partial_ratio adds cost but no pairs), and only at 90:
-# a noisy fragment aligns at ~93-100, while the best window of unrelated text stays near 60.
+# text inside the longer) instead, but only when the shorter text is at most 80 % of the
+# longer: above that, ratio already confirms every fragment and partial_ratio only costs.
+# partial_ratio costs ~0.5-1.5 ms on passages of this size (ratio ~5 us), so the pairs first pass
+# a cheap gate: the longest common subsequence must cover 85 % of the shorter text (noisy
+# fragments of 30-80 % of a passage: >= 0.94; unrelated: <= 0.81 even against a 4x longer text).
+# partial_ratio then confirms at 85: noisy fragments align at >= 93, unrelated text below 50.
 CONTAINMENT_MAX_LENGTH_RATIO = 0.8
-CONTAINMENT_MIN_PARTIAL = 90.0
+CONTAINMENT_MIN_LCS = 0.85
+CONTAINMENT_MIN_PARTIAL = 85.0
 # A band bucket of k passages yields k(k-1)/2 pairs. Boilerplate repeated thousands of times
 # would make that quadratic; past this size each member is paired with the bucket's first and
 # with its predecessor only, which union-find still joins into one group when they verify.
@@ -193,22 +201,39 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 def candidate_pairs(sigs: np.ndarray, threshold: float = 0.5) -> set[tuple[int, int]]:
-    """Row pairs (i < j) that share at least one LSH band of datasketch's `MinHashLSH`.
+    """Row pairs (i < j) that share at least one LSH band of datasketch's `MinHashLSH`, with the
+    bands datasketch chooses for the threshold (25 bands of 5 rows at 0.5 and 128 permutations).
 
     The pairs are read from the index's band buckets rather than by querying every row, which
     would look every bucket up a second time. Empty signatures (texts under 5 characters) are
     not indexed."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=sigs.shape[1])
-    for i in np.flatnonzero((sigs != EMPTY).any(axis=1)):
-        sketch = LeanMinHash(seed=1, hashvalues=sigs[i], scheme=SCHEME)
-        lsh.insert(int(i), sketch, check_duplication=False)
-    pairs: set[tuple[int, int]] = set()
-    for table in lsh.hashtables:
-        for band in table.keys():
-            members = table.get(band)
-            if len(members) > 1:
-                pairs.update(_bucket_pairs(sorted(members)))
+    with _gc_paused():
+        lsh = MinHashLSH(threshold=threshold, num_perm=sigs.shape[1])
+        for i in np.flatnonzero((sigs != EMPTY).any(axis=1)):
+            sketch = LeanMinHash(seed=1, hashvalues=sigs[i], scheme=SCHEME)
+            lsh.insert(int(i), sketch, check_duplication=False)
+        pairs: set[tuple[int, int]] = set()
+        for table in lsh.hashtables:
+            for band in table.keys():
+                members = table.get(band)
+                if len(members) > 1:
+                    pairs.update(_bucket_pairs(sorted(members)))
+        del lsh
     return pairs
+
+
+@contextmanager
+def _gc_paused():
+    """The index holds one set per band bucket, ~5 million at 200k passages, and none of them
+    in a reference cycle; every full collection would walk them all, which doubled the time
+    to build the index (measured: 14.3 s against 7.6 s for 200k signatures)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _bucket_pairs(members: list[int]) -> Iterable[tuple[int, int]]:
@@ -228,11 +253,10 @@ def verify(texts: list[str], pairs: Iterable[tuple[int, int]],
            min_ratio: float = DUPLICATE_MIN_RATIO) -> list[tuple[int, int, float]]:
     """The candidate pairs that are duplicates by alignment, sorted, with their score (0-100):
     `fuzz.ratio` >= min_ratio on the normalised texts, or, when the shorter text is at most
-    80 % of the longer, `fuzz.partial_ratio` >= 90 (a fragment of the other; see the constants
-    for the measured margins)."""
+    80 % of the longer, `fuzz.partial_ratio` >= 85 (a fragment of the other; the constants
+    above give the measured margins)."""
     pairs = sorted(pairs)
-    needed = {i for pair in pairs for i in pair}
-    norm = {i: normalize(texts[i]) for i in needed}
+    norm = {i: normalize(texts[i]) for pair in pairs for i in pair}
     return _verify_normalized(norm, pairs, min_ratio)
 
 
@@ -240,25 +264,37 @@ def _verify_normalized(norm, pairs: list[tuple[int, int]],
                        min_ratio: float = DUPLICATE_MIN_RATIO) -> list[tuple[int, int, float]]:
     if not pairs:
         return []
-    scores = _pair_scores([norm[i] for i, _ in pairs], [norm[j] for _, j in pairs], min_ratio)
-    return [(i, j, float(s)) for (i, j), s in zip(pairs, scores) if s >= 0]
+    left = [norm[i] for i, _ in pairs]
+    right = [norm[j] for _, j in pairs]
+    ratio = _cpdist(left, right, fuzz.ratio)
+    partial = _fragment_scores(left, right, ratio < min_ratio)
+    confirmed = []
+    for (i, j), r, p in zip(pairs, ratio, partial):
+        if r >= min_ratio:
+            confirmed.append((i, j, round(float(r), 1)))
+        elif p >= CONTAINMENT_MIN_PARTIAL:
+            confirmed.append((i, j, round(float(p), 1)))
+    return confirmed
 
 
-def _pair_scores(left: list[str], right: list[str], min_ratio: float) -> np.ndarray:
-    """Element-wise alignment score of left[k] and right[k], or -1 when not a duplicate.
-
-    rapidfuzz's cpdist runs the pairs in C++ on all cores."""
-    ratio = process.cpdist(left, right, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
-    scores = np.where(ratio >= min_ratio, ratio, np.float32(-1))
+def _fragment_scores(left: list[str], right: list[str], wanted: np.ndarray) -> np.ndarray:
+    """partial_ratio where wanted and the pair is fragment-shaped (length ratio and LCS gate),
+    else -1."""
     short = np.fromiter((min(len(x), len(y)) for x, y in zip(left, right)), np.int64, len(left))
     long = np.fromiter((max(len(x), len(y)) for x, y in zip(left, right)), np.int64, len(left))
-    fragment = (scores < 0) & (short <= CONTAINMENT_MAX_LENGTH_RATIO * long)
-    if fragment.any():
-        idx = np.flatnonzero(fragment)
-        partial = process.cpdist([left[k] for k in idx], [right[k] for k in idx],
-                                 scorer=fuzz.partial_ratio, dtype=np.float32, workers=-1)
-        scores[idx] = np.where(partial >= CONTAINMENT_MIN_PARTIAL, partial, np.float32(-1))
+    scores = np.full(len(left), -1.0, dtype=np.float32)
+    idx = np.flatnonzero(wanted & (short <= CONTAINMENT_MAX_LENGTH_RATIO * long) & (short > 0))
+    if len(idx):
+        lcs = _cpdist([left[k] for k in idx], [right[k] for k in idx], LCSseq.similarity)
+        idx = idx[lcs >= CONTAINMENT_MIN_LCS * short[idx]]
+    if len(idx):
+        scores[idx] = _cpdist([left[k] for k in idx], [right[k] for k in idx], fuzz.partial_ratio)
     return scores
+
+
+def _cpdist(left: list[str], right: list[str], scorer) -> np.ndarray:
+    """scorer(left[k], right[k]) for every k, in rapidfuzz's C++ on all cores."""
+    return process.cpdist(left, right, scorer=scorer, dtype=np.float32, workers=-1)
 
 
 # --------------------------------------------------------------------------
@@ -266,16 +302,16 @@ def _pair_scores(left: list[str], right: list[str], min_ratio: float) -> np.ndar
 # --------------------------------------------------------------------------
 
 def group_passages(passages: list[Passage], *, threshold: float = 0.5, min_chars: int = 40,
-                   timings: dict[str, float] | None = None) -> list[PassageGroupMember]:
+                   stats: dict[str, float] | None = None) -> list[PassageGroupMember]:
     """Only passages that have at least one confirmed duplicate are returned (groups of size
     >= 2); union-find over confirmed pairs; canonical = highest quality, then longest, then
     first.
 
     Passages whose normalised text is shorter than min_chars are left out: short lines
     ("Sir,", "Yours sincerely,") recur in every letter and are not evidence of a duplicate.
-    When `timings` is given, the seconds spent per step are stored in it (signatures, lsh,
-    verify, group)."""
-    clock = _Clock(timings)
+    When `stats` is given, it receives the seconds spent per step ("signatures", "lsh",
+    "verify", "group") and the pair counts ("candidates", "confirmed") for benchmarks."""
+    clock = _Clock(stats)
     norm_all = [normalize(p.text) for p in passages]
     eligible = [i for i, text in enumerate(norm_all) if len(text) >= min_chars]
     norm = [norm_all[i] for i in eligible]
@@ -285,6 +321,7 @@ def group_passages(passages: list[Passage], *, threshold: float = 0.5, min_chars
     clock.lap("lsh")
     confirmed = _verify_normalized(norm, pairs)
     clock.lap("verify")
+    clock.count(candidates=len(pairs), confirmed=len(confirmed))
     groups = _connected_groups(len(eligible), confirmed)
     members = _members([[eligible[k] for k in g] for g in groups], passages, norm_all)
     clock.lap("group")
@@ -292,15 +329,19 @@ def group_passages(passages: list[Passage], *, threshold: float = 0.5, min_chars
 
 
 class _Clock:
-    def __init__(self, timings: dict[str, float] | None):
-        self.timings = timings
+    def __init__(self, stats: dict[str, float] | None):
+        self.stats = stats
         self.last = time.perf_counter()
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
-        if self.timings is not None:
-            self.timings[name] = now - self.last
+        if self.stats is not None:
+            self.stats[name] = now - self.last
         self.last = now
+
+    def count(self, **counts: int) -> None:
+        if self.stats is not None:
+            self.stats.update(counts)
 
 
 def _connected_groups(n: int, pairs: list[tuple[int, int, float]]) -> list[list[int]]:
@@ -343,19 +384,15 @@ def _members(groups: list[list[int]], passages: list[Passage],
 
 
 def _canonical_similarity(pairs: list[tuple[int, int]], norm: list[str]) -> list[float]:
-    """Best of ratio and partial_ratio to the canonical, rounded. A member joined through a
-    third passage may score below the verification thresholds: that is reported, not hidden."""
+    """ratio to the canonical, or partial_ratio where the member is a fragment of it (or it of
+    the member). A member joined through a third passage may score below the verification
+    thresholds: that is reported, not hidden."""
     if not pairs:
         return []
     left = [norm[c] for c, _ in pairs]
     right = [norm[i] for _, i in pairs]
-    ratio = process.cpdist(left, right, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
-    partial = process.cpdist(left, right, scorer=fuzz.partial_ratio, dtype=np.float32,
-                             workers=-1)
-    short = np.array([min(len(x), len(y)) for x, y in zip(left, right)])
-    long = np.array([max(len(x), len(y)) for x, y in zip(left, right)])
-    fragment = short <= CONTAINMENT_MAX_LENGTH_RATIO * long
-    best = np.where(fragment, np.maximum(ratio, partial), ratio)
+    ratio = _cpdist(left, right, fuzz.ratio)
+    best = np.maximum(ratio, _fragment_scores(left, right, np.ones(len(pairs), dtype=bool)))
     return [round(float(s), 1) for s in best]
 
 
