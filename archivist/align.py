@@ -159,11 +159,72 @@ def _agreeing_prefix(a_win: list[str], b_win: list[str]) -> tuple[int, int] | No
 
 
 def align(a: list[Token], b: list[Token]) -> list[tuple[int | None, int | None]]:
-    """Pairs of positions (a index or None, b index or None) in order: a word-level alignment."""
+    """Pairs of positions (a index or None, b index or None) in a's order: a word-level
+    alignment that also finds blocks the two copies have in a different order (OCR often reads
+    a date line before or after the file number beside it), instead of pairing unrelated words."""
+    a_keys, b_keys = [t.key or t.text for t in a], [t.key or t.text for t in b]
+    pairs = _edit_pairs(a_keys, b_keys, 0, 0)
+    moved = _moved_blocks(pairs, a_keys, b_keys)
+    if not moved:
+        return pairs
+    taken = set(moved.values())
+    out: list[tuple[int | None, int | None]] = []
+    for p, o in pairs:
+        if p is None and o in taken:
+            continue
+        out.append((p, moved.get(p, o)) if p is not None and o is None else (p, o))
+    return out
+
+
+def _edit_pairs(a_keys: list[str], b_keys: list[str], a0: int, b0: int
+                ) -> list[tuple[int | None, int | None]]:
+    """Levenshtein alignment; a replaced block of unrelated words is a deletion plus an
+    insertion, not a list of misreadings."""
     pairs: list[tuple[int | None, int | None]] = []
-    for op in Levenshtein.opcodes([t.key for t in a], [t.key for t in b]):
+    for op in Levenshtein.opcodes(a_keys, b_keys):
         la, lb = op.src_end - op.src_start, op.dest_end - op.dest_start
+        a_run = range(a0 + op.src_start, a0 + op.src_end)
+        b_run = range(b0 + op.dest_start, b0 + op.dest_end)
+        if op.tag == "replace" and not _alike(a_keys[op.src_start:op.src_end],
+                                              b_keys[op.dest_start:op.dest_end]):
+            pairs.extend((p, None) for p in a_run)
+            pairs.extend((None, o) for o in b_run)
+            continue
         for n in range(max(la, lb)):
-            pairs.append((op.src_start + n if n < la else None,
-                          op.dest_start + n if n < lb else None))
+            pairs.append((a_run[n] if n < la else None, b_run[n] if n < lb else None))
     return pairs
+
+
+def _alike(a_words: list[str], b_words: list[str]) -> bool:
+    """Whether two runs read as the same words misread (character similarity at least half)."""
+    return Levenshtein.normalized_similarity(" ".join(a_words), " ".join(b_words)) >= 0.5
+
+
+def _moved_blocks(pairs: list[tuple[int | None, int | None]], a_keys: list[str],
+                  b_keys: list[str]) -> dict[int, int]:
+    """a index -> b index for words that both copies have, but in different places."""
+    a_runs = _runs([p for p, o in pairs if o is None])
+    b_runs = _runs([o for p, o in pairs if p is None])
+    moved: dict[int, int] = {}
+    for b_run in (r for r in b_runs if len(r) >= 2):
+        b_words = [b_keys[o] for o in b_run]
+        best = max(a_runs, default=None, key=lambda r: Levenshtein.normalized_similarity(
+            [a_keys[p] for p in r], b_words))
+        if best is None or Levenshtein.normalized_similarity(
+                [a_keys[p] for p in best], b_words) < 0.6:
+            continue
+        for p, o in _edit_pairs([a_keys[p] for p in best], b_words, best[0], b_run[0]):
+            if p is not None and o is not None and p not in moved:
+                moved[p] = o
+        a_runs.remove(best)
+    return moved
+
+
+def _runs(indexes: list[int]) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for i in indexes:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs

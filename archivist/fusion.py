@@ -21,6 +21,8 @@ from archivist.align import Token, align
 from archivist.lexicon import bigram_logp, is_word, word_key
 
 TRANSCRIPTION_CONF = 90.0  # a typed transcription counts like a confident OCR word
+# Not seeing a word is weaker evidence than reading one: OCR drops faint lines whole.
+OMISSION_WEIGHT = 0.5
 
 
 @dataclass
@@ -137,7 +139,7 @@ def _qualities(copies: list[Copy], columns: list[_Column], names: Counter) -> li
             continue
         weight: Counter = Counter()
         for c, words in column.readings.items():
-            weight[keys[c]] += _confidence(words)
+            weight[keys[c]] += _confidence(words or copies[c].tokens)
         plurality = max(weight, key=lambda k: (weight[k], k))
         left, right = _context(columns, at)
         for c, words in column.readings.items():
@@ -219,7 +221,9 @@ def _decide(column: _Column, copies: list[Copy], qualities: list[float], names: 
     """The copy whose reading wins this column, and by how much.
 
     Two copies cannot out-vote each other: the better copy (by witness-level quality) decides.
-    Three or more vote, each weighted by its quality and its words' OCR confidence.
+    Three or more vote, each weighted by its quality and its words' OCR confidence (which only
+    tempers the count: two agreeing independent readings outweigh one confident one), a
+    lower-case non-word counting for less.
     """
     present = list(column.readings)
     if len(present) <= 2:
@@ -230,25 +234,55 @@ def _decide(column: _Column, copies: list[Copy], qualities: list[float], names: 
     holder: dict[str, int] = {}
     for c, words in column.readings.items():
         key = _reading_key(words)
-        support[key] += max(qualities[c], 0.05) * _confidence(words)
+        confidence = 0.5 + 0.5 * _confidence(words or copies[c].tokens)
+        weight = _lexical_weight(words) if words else OMISSION_WEIGHT
+        support[key] += max(qualities[c], 0.05) * confidence * weight
         if key not in holder or qualities[c] > qualities[holder[key]]:
             holder[key] = c
     ranked = sorted(support.items(), key=lambda kv: (-kv[1], -qualities[holder[kv[0]]]))
-    if len(ranked) == 1:
-        return holder[ranked[0][0]], 0.0
-    (best, s1), (_, s2) = ranked[0], ranked[1]
-    return holder[best], s1 - s2
+    best = ranked[0][0]
+    margin = ranked[0][1] - ranked[1][1] if len(ranked) > 1 else 0.0
+    return _best_spelling(column, copies, qualities, best), margin
+
+
+def _best_spelling(column: _Column, copies: list[Copy], qualities: list[float], key: str) -> int:
+    """Among copies that agree on the words, the one whose exact spelling (case, punctuation)
+    most copies share: a speck read as a full stop by one copy is outvoted there too."""
+    spelling: dict[str, float] = Counter()
+    holder: dict[str, int] = {}
+    for c, words in column.readings.items():
+        if _reading_key(words) != key:
+            continue
+        text = _text(words)
+        spelling[text] += max(qualities[c], 0.05)
+        if text not in holder or qualities[c] > qualities[holder[text]]:
+            holder[text] = c
+    return holder[max(spelling, key=lambda t: (spelling[t], qualities[holder[t]]))]
+
+
+def _lexical_weight(words: list[Token]) -> float:
+    """Misreadings are mostly non-words: a lower-case word no dictionary knows, or a token with
+    no letter or digit, counts for less."""
+    for w in words:
+        key = word_key(w.text)
+        if not w.key or (key and w.text[:1].islower() and not is_word(w.text)):
+            return 0.6  # no letters or digits at all ("|", "_") is a speck or a rule, as a rule
+    return 1.0
 
 
 def _confidence(words: list[Token]) -> float:
+    """How sure a copy is of its reading; an omission counts with the copy's overall
+    confidence (a confident copy that saw nothing here is evidence that nothing is here)."""
     if not words:
-        return 0.5  # an omission is weak evidence that nothing was there
+        return 0.5
     confs = [TRANSCRIPTION_CONF if w.conf is None else w.conf for w in words]
     return max(0.05, sum(confs) / len(confs) / 100.0)
 
 
 def _reading_key(words: list[Token]) -> str:
-    return " ".join(w.key for w in words)
+    """What two readings must share to agree: their letters and digits, case aside; a token of
+    punctuation alone (a stray mark) is compared as written."""
+    return " ".join(w.key or w.text for w in words)
 
 
 def _text(words: list[Token]) -> str:

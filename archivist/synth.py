@@ -710,3 +710,21 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def noisy_transcription(text: str, *, rate: float = 0.03, seed: int = 0) -> str:
+    """A careless retyping of `text`: about `rate` of the letters substituted, dropped or
+    doubled, as a third, independent witness for fusion tests and benchmarks."""
+    rng = np.random.default_rng(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    out = []
+    for ch in text:
+        if ch.isalpha() and rng.random() < rate:
+            action = rng.integers(3)
+            if action == 0:
+                out.append(letters[int(rng.integers(26))])
+            elif action == 2:
+                out.append(ch + ch)
+            continue
+        out.append(ch)
+    return "".join(out)

@@ -318,6 +318,35 @@ def run(n: int, seed: int) -> dict[str, float]:
             "rss_gb": rss_gb}
 
 
+def fragment_recall(n: int, seed: int) -> dict[tuple[str, str], tuple[int, int]]:
+    """Containment, apart from the main table: n originals of 400-1000 chars, each with one
+    noisy fragment (30-80 % of it, at its start, end or middle). Returns, per (place, size
+    band), how many fragments were grouped with their original and how many there were."""
+    rng = np.random.default_rng([seed, 1])
+    passages, origin, kinds = [], {}, {}
+    while len(kinds) < n:
+        text = _passage(rng)
+        if len(text) < 400:
+            continue
+        place = ("start", "end", "middle")[len(kinds) % 3]
+        share = float(rng.uniform(0.3, 0.8))
+        size = int(len(text) * share)
+        begin = {"start": 0, "end": len(text) - size,
+                 "middle": (len(text) - size) // 2}[place]
+        fragment = _char_noise(_wrap(text[begin:begin + size], rng, 60, 0.3), rng, 0.03)
+        number = len(kinds)
+        passages += [Passage(f"o:{number}", "o", 0, len(text), text, 90.0),
+                     Passage(f"f:{number}", "f", begin, begin + size, fragment, 50.0)]
+        kinds[f"f:{number}"] = (place, "30-50 %" if share < 0.5 else "50-80 %")
+        origin[f"f:{number}"] = f"po:{number}"
+    grouped = {m.key: m.group_id for m in group_passages(passages)}
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
+    for key, kind in kinds.items():
+        hit, total = counts.get(kind, (0, 0))
+        counts[kind] = (hit + (grouped.get(key) == origin[key]), total + 1)
+    return counts
+
+
 def _in_fresh_process(n: int, seed: int) -> dict[str, float]:
     """One child process per size, so that the peak RSS reported is that size's own."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -328,6 +357,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[50_000, 100_000, 200_000])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--fragments", type=int, default=3000,
+                        help="fragment/passage pairs for the containment table")
     args = parser.parse_args()
     header = (f"{'passages':>9} {'planted':>8} {'sigs s':>7} {'lsh s':>7} {'verify s':>8} "
               f"{'group s':>7} {'total s':>8} {'candidates':>10} {'confirmed':>9} {'found':>8} "
@@ -340,6 +371,9 @@ def main() -> None:
               f"{r['verify']:>8.1f} {r['group']:>7.1f} {r['total']:>8.1f} {r['candidates']:>10} "
               f"{r['confirmed']:>9} {r['found']:>8} "
               f"{r['precision']:>9.4f} {r['recall']:>7.4f} {r['rss_gb']:>11.2f}", flush=True)
+    print(f"\nfragments grouped with their passage ({args.fragments} noisy fragments, 3 % noise)")
+    for (place, band), (hit, total) in sorted(fragment_recall(args.fragments, args.seed).items()):
+        print(f"  {place:<7} {band:<8} {hit:>5} / {total:<5} {hit / total:6.1%}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,21 @@
+import pytest
+
+from archivist.metrics import cer, wer
+
+
+def test_identical_text_up_to_layout_has_no_error():
+    assert cer("arrange-\nments  would", "arrangements would") == 0.0
+
+
+def test_cer_counts_edits_over_the_reference_length():
+    assert cer("abcd", "abxd") == pytest.approx(0.25)
+    assert cer("ab", "abcdef") == pytest.approx(2.0)  # insertions can exceed 1
+
+
+def test_combining_marks_belong_to_their_letter():
+    assert cer("communique\u0301", "communiqu\u00e9") == 0.0  # NFC
+    assert cer("e\u0301x", "a\u0301x") == pytest.approx(0.5)
+
+
+def test_wer_counts_words():
+    assert wer("the cat sat", "the hat sat") == pytest.approx(1 / 3)
