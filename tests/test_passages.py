@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
+from archivist import passages as passages_module
 from archivist.passages import (
     Passage,
     candidate_pairs,
@@ -20,16 +21,15 @@ from archivist.passages import (
     split_passages,
     verify,
 )
-from archivist import passages as passages_module
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "passage_dedup.py"
 
-EDEN = ("Mr. Eden pointed out to M. Stalin that in the meantime the Japanese might adopt the policy "
-        "of dealing with their enemies piecemeal, and that the next few months would be very "
-        "difficult in the Far East. M. Stalin agreed, but said that the Soviet Government could "
-        "not at present declare war on Japan, since the greater part of the Red Army was engaged "
-        "in the west and the Far Eastern divisions had been much reduced by the transfers of the "
-        "autumn. He hoped that the position would be different by the spring.")
+EDEN = ("Mr. Eden pointed out to M. Stalin that in the meantime the Japanese might adopt the "
+        "policy of dealing with their enemies piecemeal, and that the next few months would be "
+        "very difficult in the Far East. M. Stalin agreed, but said that the Soviet Government "
+        "could not at present declare war on Japan, since the greater part of the Red Army was "
+        "engaged in the west and the Far Eastern divisions had been much reduced by the "
+        "transfers of the autumn. He hoped that the position would be different by the spring.")
 FRONTIERS = ("In the first place, as regards the general discussions with the Soviet "
              "representatives, you will remember that I explained that any agreement that might be "
              "signed should include a reference to the restoration of the frontiers of 1941, and "
@@ -105,15 +105,23 @@ def test_several_copies_form_one_group_across_witnesses():
         {"carbon:0", "ribbon:0", "transcript:0"}, {"ribbon:500", "transcript:700"}]
 
 
-def test_fragment_of_a_longer_passage_is_grouped_with_it():
-    fragment = _noisy(EDEN[:EDEN.rindex(" ", 0, int(0.6 * len(EDEN)))], seed=5)
-    assert 0.5 < len(fragment) / len(EDEN) < 0.7
-    members = {m.key: m for m in group_passages([_passage("page:0", EDEN, 80.0),
+@pytest.mark.parametrize("text", [EDEN, FRONTIERS, SUPPLIES], ids=["eden", "frontiers", "supplies"])
+@pytest.mark.parametrize("place", ["start", "end"])
+def test_fragment_of_a_longer_passage_is_grouped_with_it(text, place):
+    """A paragraph that another witness breaks off (page break, paragraphs run together): ~60 %
+    of the passage at one of its ends, with its own line breaks and hyphenation. (Fragments with
+    3 % noise as well are found ~95 % of the time; the benchmark prints the rates.)"""
+    cut = int(0.6 * len(text))
+    fragment = text[:text.rindex(" ", 0, cut)] if place == "start" else \
+        text[text.index(" ", len(text) - cut) + 1:]
+    fragment = _noisy(fragment, seed=5, rate=0.0)
+    unrelated = SUPPLIES if text is not SUPPLIES else EDEN
+    members = {m.key: m for m in group_passages([_passage("page:0", text, 80.0),
                                                  _passage("transcript:0", fragment, 90.0),
-                                                 _passage("page:700", SUPPLIES, 80.0)])}
+                                                 _passage("page:700", unrelated, 80.0)])}
     assert set(members) == {"page:0", "transcript:0"}
     assert members["transcript:0"].is_canonical  # quality first, then length
-    assert members["page:0"].similarity >= 85
+    assert members["page:0"].similarity == pytest.approx(100.0)
 
 
 def test_passages_shorter_than_min_chars_are_ignored():
