@@ -196,8 +196,19 @@ def _edit_pairs(a_keys: list[str], b_keys: list[str], a0: int, b0: int
 
 
 def _alike(a_words: list[str], b_words: list[str]) -> bool:
-    """Whether two runs read as the same words misread (character similarity at least half)."""
-    return Levenshtein.normalized_similarity(" ".join(a_words), " ".join(b_words)) >= 0.5
+    """Whether two runs read as the same words misread: one word against one (a
+    substitution, however unlike: "Winant" for "without"), or runs whose characters mostly
+    agree."""
+    if Levenshtein.normalized_similarity(" ".join(a_words), " ".join(b_words)) >= 0.5:
+        return True
+    return len(a_words) == len(b_words) == 1 and all(map(_word_like, a_words + b_words))
+
+
+def _word_like(key: str) -> bool:
+    """Letters enough to be a word or a name, as opposed to a speck read as a mark: two
+    competing words are one position read two ways; a word against noise is an insertion
+    beside a deletion."""
+    return len(key) >= 3 and key.isalpha()
 
 
 def _moved_blocks(pairs: list[tuple[int | None, int | None]], a_keys: list[str],

@@ -21,7 +21,8 @@ from archivist.align import Match, Token, find_matches, tokenize
 from archivist.collate import PageText, group_pages
 from archivist.fusion import Copy, Fused, fuse, proper_names
 from archivist.metadata import describe
-from archivist.ocr import TextLine
+from archivist.ocr import TextLine, lines_to_text
+from archivist.passages import group_passages, split_passages
 from archivist.records import short_id
 from archivist.store import Store
 from archivist.structure import Line, Segment, document_starts, reading_text, segment_document
@@ -145,7 +146,8 @@ def build_derived(corpus: Corpus, *, century: int | None = None
     text_tokens = {t.witness_id: t.tokens() for t in corpus.transcriptions}
     names = proper_names([t for ts in [*page_tokens.values(), *text_tokens.values()] for t in ts])
 
-    page_matches = _match_transcriptions(stream, page_tokens, text_tokens, out)
+    page_matches = _match_transcriptions(stream, page_tokens, corpus.transcriptions,
+                                         text_tokens, out)
     fused_pages = _fuse_pages(corpus.pages, stream, canonical_of, page_tokens, text_tokens,
                               page_matches, names, out)
     for doc_pages in _split(stream, fused_pages):
@@ -170,12 +172,16 @@ def build_derived(corpus: Corpus, *, century: int | None = None
 
 
 def _match_transcriptions(stream: list[StoredPage], page_tokens: dict[str, list[Token]],
+                          transcriptions: list[StoredTranscription],
                           text_tokens: dict[str, list[Token]], out: _Derived
                           ) -> dict[str, list[tuple[Match, str]]]:
     """Where each transcription copies each canonical page: transcription id -> (match, page)."""
     found: dict[str, list[tuple[Match, str]]] = defaultdict(list)
+    candidates = _candidate_pages(stream, transcriptions)
     for wid, tokens in text_tokens.items():
         for page in stream:
+            if page.page_id not in candidates[wid]:
+                continue
             for m in find_matches(page_tokens[page.page_id], tokens,
                                   min_tokens=MIN_MATCH_TOKENS, min_score=MIN_MATCH_SCORE):
                 found[wid].append((m, page.page_id))
@@ -186,6 +192,27 @@ def _match_transcriptions(stream: list[StoredPage], page_tokens: dict[str, list[
                     "char_end": tokens[m.b_end - 1].start + len(tokens[m.b_end - 1].text),
                     "page_id": page.page_id, "score": m.score})
     return found
+
+
+def _candidate_pages(stream: list[StoredPage], transcriptions: list[StoredTranscription]
+                     ) -> dict[str, set[str]]:
+    """Which pages each transcription may copy: those sharing a near-duplicate passage with it
+    (MinHash LSH, `passages.group_passages`), so that matching stays near-linear in the number of
+    pages instead of trying every transcription against every page."""
+    passages = []
+    for page in stream:
+        passages += split_passages(page.page_id, page.ocr_text)
+    for t in transcriptions:
+        passages += split_passages(t.witness_id, lines_to_text(t.lines))
+    groups: dict[str, set[str]] = defaultdict(set)
+    for member in group_passages(passages):
+        groups[member.group_id].add(member.witness_id)
+    text_ids = {t.witness_id for t in transcriptions}
+    candidates: dict[str, set[str]] = defaultdict(set)
+    for ids in groups.values():
+        for wid in ids & text_ids:
+            candidates[wid] |= ids - text_ids
+    return candidates
 
 
 def _fuse_pages(pages: list[StoredPage], stream: list[StoredPage], canonical_of: dict[str, str],

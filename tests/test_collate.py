@@ -1,5 +1,4 @@
-from archivist.collate import PageText, align_passages, group_pages
-from archivist.transcription import parse_markdown
+from archivist.collate import PageText, group_pages
 
 PAGE_A = ("Mr. Eden pointed out to M. Stalin that in the meantime the Japanese might adopt "
           "the policy of dealing with their enemies piecemeal and that the next few months "
@@ -23,12 +22,3 @@ def test_rescan_and_carbon_of_one_page_form_one_group_with_the_best_read_canonic
 def test_different_pages_of_one_letter_stay_apart():
     pages = [PageText("a", PAGE_A, 90.0, 35), PageText("b", PAGE_B, 90.0, 35)]
     assert len({m.group_id for m in group_pages(pages)}) == 2
-
-
-def test_transcription_passages_align_to_the_pages_that_hold_them():
-    transcription = parse_markdown(
-        PAGE_B.replace("first place", "frist place") + "\n\n" + "unrelated note about nothing"
-        + "\n\n" + PAGE_A)
-    pages = [PageText("a", PAGE_A, 90.0, 35), PageText("b", PAGE_B, 90.0, 35)]
-    found = {(a.line_start, a.page_id) for a in align_passages("w", transcription.lines, pages)}
-    assert found == {(0, "b"), (2, "a")}
