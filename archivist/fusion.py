@@ -105,16 +105,21 @@ def _columns(copies: list[Copy], pivot: int) -> list[_Column]:
         if not covered:
             continue
         first, last = covered[0], covered[-1]
+        # A copy that spans most of the pivot is a whole witness: what it has before the first
+        # or after the last shared word is text, not the ragged edge of a fragment.
+        whole = len(covered) >= 0.5 * len(base)
         gap_words: list[Token] = []
         for p, o in pairs:
             if p is None:
                 gap_words.append(copy.tokens[o])
                 continue
-            if gap_words and first <= p <= last + 1:
+            if gap_words and (whole or first <= p <= last + 1):
                 slots[2 * p].readings[c] = gap_words
             gap_words = []
             if first <= p <= last:
                 slots[2 * p + 1].readings[c] = [copy.tokens[o]] if o is not None else []
+        if gap_words and whole:
+            slots[-1].readings[c] = gap_words
         for p in range(first, last + 1):
             slots[2 * p + 1].readings.setdefault(c, [])
             if p > first:
@@ -234,7 +239,7 @@ def _decide(column: _Column, copies: list[Copy], qualities: list[float], names: 
     holder: dict[str, int] = {}
     for c, words in column.readings.items():
         key = _reading_key(words)
-        confidence = 0.5 + 0.5 * _confidence(words or copies[c].tokens)
+        confidence = _confidence(words or copies[c].tokens) ** 0.5
         weight = _lexical_weight(words) if words else OMISSION_WEIGHT
         support[key] += max(qualities[c], 0.05) * confidence * weight
         if key not in holder or qualities[c] > qualities[holder[key]]:
