@@ -14,7 +14,9 @@ test: system-deps $(STAMP)
 	bash .ci/pytest.sh
 
 bench: system-deps $(STAMP)
-	$(PY) bench/flow_throughput.py
+	$(PY) bench/flow_throughput.py --pages 12
+	$(PY) bench/fusion_cer.py --pages 8
+	$(PY) bench/passage_dedup.py --sizes 50000 100000 200000
 
 sample: $(STAMP)
 	$(PY) -m archivist.synth sample data/raw/synthetic

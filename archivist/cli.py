@@ -21,7 +21,7 @@ from archivist.errors import ArchivistError
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Scanned archival pages and old transcriptions in, a DuckDB corpus out.")
 console = Console(stderr=True)
-out = Console()
+out = Console() if sys.stdout.isatty() else Console(width=160)  # a file gets whole rows
 
 @app.callback()
 def _commands() -> None:
@@ -88,6 +88,61 @@ def _run(input: Path, db: Path, workers: int | None, verbose: bool):
             return pc.run_collection(str(input), str(db), workers)
         finally:
             pc.progress_hooks.remove(on_event)
+
+
+@app.command("eval")
+def eval_command(gt_dir: Path = typer.Argument(..., help="Folder of NAME.gt.txt files."),
+                 images: Optional[Path] = typer.Option(None, help="Folder of the page images "
+                                                       "[default: beside the ground truth]."),
+                 workers: Optional[int] = typer.Option(None, min=1)) -> None:
+    """Score archivist's OCR and raw Tesseract against ground truth, side by side."""
+    from archivist.evaluate import evaluate, find_pairs, summary_rows
+
+    try:
+        pairs = find_pairs(gt_dir, images)
+    except ArchivistError as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2)
+    results = evaluate(pairs, workers)
+    table = Table("page", "raw CER %", "archivist CER %", "raw GT-side %",
+                  "archivist GT-side %", "raw s", "archivist s")
+    for r in results:
+        table.add_row(r.name, f"{r.raw.cer * 100:.2f}", f"{r.archivist.cer * 100:.2f}",
+                      f"{r.raw.gt_side_error * 100:.2f}", f"{r.archivist.gt_side_error * 100:.2f}",
+                      f"{r.raw_s:.2f}", f"{r.archivist_s:.2f}")
+    s = summary_rows(results)
+    table.add_row("total", f"{s['raw_cer'] * 100:.2f}", f"{s['archivist_cer'] * 100:.2f}",
+                  f"{s['raw_gt_side'] * 100:.2f}", f"{s['archivist_gt_side'] * 100:.2f}",
+                  f"{s['raw_s_median']:.2f} (median)", f"{s['archivist_s_median']:.2f} (median)")
+    out.print(table)
+    out.print(f"archivist / raw: CER {_ratio(s['cer_ratio'])}, GT-side error "
+              f"{_ratio(s['gt_side_ratio'])}, time per page {_ratio(s['time_ratio'])}")
+
+
+def _ratio(value: float) -> str:
+    return "n/a (raw is perfect)" if value != value else f"{value:.2f}x"
+
+
+export_app = typer.Typer(help="Write the corpus in standard archival formats.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("cmif")
+def export_cmif_command(out_path: Path = typer.Argument(..., metavar="OUT.xml"),
+                        db: Path = typer.Option(Path("data/processed/archive.duckdb")),
+                        title: str = typer.Option("archivist corpus"),
+                        source_url: Optional[str] = typer.Option(
+                            None, help="Where the file will be published (CMIF's idno).")
+                        ) -> None:
+    """The letters' metadata as TEI correspDesc (CMIF, the format correspSearch harvests)."""
+    from archivist.cmif import export_cmif
+
+    try:
+        written = export_cmif(db, out_path, title=title, source_url=source_url)
+    except ArchivistError as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2)
+    out.print(f"{written} letters written to {out_path}")
 
 
 def _has_documents(db: Path) -> bool:

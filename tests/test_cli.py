@@ -45,3 +45,31 @@ def test_nothing_processable_exits_non_zero_and_lists_the_file(tmp_path: Path):
     result = _archivist("run", "in", "--db", "out/a.duckdb", cwd=tmp_path)
     assert result.returncode == 1
     assert "bad.png" in result.stdout and "Traceback" not in result.stdout + result.stderr
+
+
+def test_eval_scores_archivist_and_raw_tesseract_side_by_side(tmp_path: Path):
+    from archivist import synth
+
+    synth.make_collection(tmp_path / "pages", 1, seed=3, gt_dir=tmp_path / "pages",
+                          lines_per_page=12)
+    result = _archivist("eval", str(tmp_path / "pages"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "page_00001" in result.stdout and "archivist / raw: CER" in result.stdout
+
+
+def test_eval_without_ground_truth_is_a_usage_error(tmp_path: Path):
+    result = _archivist("eval", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2 and "gt.txt" in result.stderr
+
+
+def test_export_cmif_writes_the_letters_of_a_corpus(sample_dir: Path, tmp_path: Path):
+    import xml.etree.ElementTree as ET
+
+    shutil.copy(sample_dir / "halifax_to_welles_1941-12-23.txt", tmp_path)
+    assert _archivist("run", str(tmp_path), "--db", "out/a.duckdb", cwd=tmp_path).returncode == 0
+    result = _archivist("export", "cmif", "letters.xml", "--db", "out/a.duckdb", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    ns = {"tei": "http://www.tei-c.org/ns/1.0"}
+    root = ET.parse(tmp_path / "letters.xml").getroot()
+    (sent,) = root.findall(".//tei:correspAction[@type='sent']", ns)
+    assert sent.find("tei:date", ns).get("when") == "1941-12-23"

@@ -19,3 +19,13 @@ def test_combining_marks_belong_to_their_letter():
 
 def test_wer_counts_words():
     assert wer("the cat sat", "the hat sat") == pytest.approx(1 / 3)
+
+
+def test_score_splits_edits_into_substitutions_deletions_and_insertions():
+    from archivist.metrics import score, total
+
+    s = score("abcdef", "abXdefGH")  # one substitution, two insertions
+    assert (s.substitutions, s.deletions, s.insertions) == (1, 0, 2)
+    assert s.cer == pytest.approx(3 / 6) and s.gt_side_error == pytest.approx(1 / 6)
+    both = total([s, score("xy", "x")])
+    assert both.ref_len == 8 and both.deletions == 1 and both.distance == 4
