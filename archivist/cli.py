@@ -123,6 +123,43 @@ def _ratio(value: float) -> str:
     return "n/a (raw is perfect)" if value != value else f"{value:.2f}x"
 
 
+@app.command("query")
+def query_command(sql: str = typer.Argument(..., help="One read-only SQL statement."),
+                  db: Path = typer.Option(Path("data/processed/archive.duckdb"))) -> None:
+    """Run SQL over the corpus, read-only (the views of docs/analytics.md included)."""
+    from archivist.analytics import query
+
+    try:
+        columns, rows = query(db, sql)
+    except ArchivistError as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2)
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    out.print(table)
+    out.print(f"{len(rows)} rows")
+
+
+@app.command("search")
+def search_command(text: str = typer.Argument(..., help="Words to look for."),
+                   db: Path = typer.Option(Path("data/processed/archive.duckdb")),
+                   limit: int = typer.Option(10, min=1)) -> None:
+    """Documents ranked by BM25 relevance to the words."""
+    from archivist.search import search
+
+    try:
+        hits = search(db, text, limit)
+    except ArchivistError as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2)
+    table = Table("score", "date", "sender", "recipient", "subject", "snippet")
+    for h in hits:
+        table.add_row(f"{h.score:.2f}", str(h.doc_date or ""), h.sender or "", h.recipient or "",
+                      h.subject or "", h.snippet)
+    out.print(table)
+
+
 export_app = typer.Typer(help="Write the corpus in standard archival formats.")
 app.add_typer(export_app, name="export")
 

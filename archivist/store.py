@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import duckdb
 import pyarrow as pa
@@ -156,8 +156,10 @@ class Store:
         for table in ("witnesses", "pages", "failures"):
             self.con.execute(f"DELETE FROM {table} WHERE source_id = ?", [sid])
 
-    def replace_derived(self, rows: dict[str, list[dict]], page_updates: list[dict]) -> None:
-        """Replace the collation/structure tables and the pages' derived columns in one go."""
+    def replace_derived(self, rows: dict[str, list[dict]], page_updates: list[dict],
+                        also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
+        """Replace the collation/structure tables and the pages' derived columns in one go;
+        `also` rebuilds what depends on them (views, search index) in the same transaction."""
         with self.transaction():
             for table in DERIVED_TABLES:
                 self.con.execute(f"DELETE FROM {table}")
@@ -173,6 +175,8 @@ class Store:
                         "FROM page_updates u WHERE pages.page_id = u.page_id")
                 finally:
                     self.con.unregister("page_updates")
+            if also is not None:
+                also(self.con)
 
     def drop_sources(self, source_ids: Iterable[str]) -> None:
         """Forget sources removed from the drop folder, so the corpus mirrors the folder."""

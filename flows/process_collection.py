@@ -17,6 +17,7 @@ from prefect import flow
 from prefect.futures import PrefectFuture, wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from archivist.analytics import create_views
 from archivist.assemble import load_corpus
 from archivist.config import Settings
 from archivist.discover import Source
@@ -24,6 +25,7 @@ from archivist.errors import ArchivistError
 from archivist.images import count_pages
 from archivist.ocr import tesseract_version
 from archivist.plan import Plan, make_plan
+from archivist.search import build_index
 from archivist.records import (failed_source_rows, image_source_rows, now, text_source_rows)
 from archivist.store import Store
 from archivist.summary import RunSummary
@@ -59,7 +61,7 @@ def process_collection(input_dir: str = "data/raw",
             _process_sources(store, plan, settings, summary, workers or default_workers())
         if plan.has_work or not _has_documents(store):
             derived, page_updates = assemble_task(load_corpus(store))
-            store.replace_derived(derived, page_updates)
+            store.replace_derived(derived, page_updates, also=_views_and_index)
         summary.count(store)
     summary.elapsed_s = round(time.perf_counter() - started, 2)
     return summary
@@ -140,6 +142,12 @@ def _text_rows(source: Source, outcome: object, settings_hash: str
     if isinstance(outcome, BaseException):
         return failed_source_rows(source, outcome, settings_hash)
     return text_source_rows(source, outcome, settings_hash)
+
+
+def _views_and_index(con) -> None:
+    """The analytics views and the full-text index follow the tables they read."""
+    create_views(con)
+    build_index(con)
 
 
 def _failure_line(row: dict) -> str:

@@ -62,14 +62,38 @@ def test_eval_without_ground_truth_is_a_usage_error(tmp_path: Path):
     assert result.returncode == 2 and "gt.txt" in result.stderr
 
 
-def test_export_cmif_writes_the_letters_of_a_corpus(sample_dir: Path, tmp_path: Path):
+@pytest.fixture(scope="module")
+def seed_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A corpus made by `archivist run` from the seed transcription alone."""
+    root = tmp_path_factory.mktemp("seed_corpus")
+    shutil.copy(Path(__file__).resolve().parents[1] / "data" / "raw" /
+                "halifax_to_welles_1941-12-23.txt", root)
+    assert _archivist("run", str(root), "--db", "out/a.duckdb", cwd=root).returncode == 0
+    return root
+
+
+def test_export_cmif_writes_the_letters_of_a_corpus(seed_corpus: Path):
     import xml.etree.ElementTree as ET
 
-    shutil.copy(sample_dir / "halifax_to_welles_1941-12-23.txt", tmp_path)
-    assert _archivist("run", str(tmp_path), "--db", "out/a.duckdb", cwd=tmp_path).returncode == 0
-    result = _archivist("export", "cmif", "letters.xml", "--db", "out/a.duckdb", cwd=tmp_path)
+    result = _archivist("export", "cmif", "letters.xml", "--db", "out/a.duckdb", cwd=seed_corpus)
     assert result.returncode == 0, result.stderr
     ns = {"tei": "http://www.tei-c.org/ns/1.0"}
-    root = ET.parse(tmp_path / "letters.xml").getroot()
+    root = ET.parse(seed_corpus / "letters.xml").getroot()
     (sent,) = root.findall(".//tei:correspAction[@type='sent']", ns)
     assert sent.find("tei:date", ns).get("when") == "1941-12-23"
+
+
+def test_query_prints_rows_and_refuses_to_change_the_database(seed_corpus: Path):
+    result = _archivist("query", "SELECT doc_date, sender FROM documents", "--db",
+                        "out/a.duckdb", cwd=seed_corpus)
+    assert result.returncode == 0 and "1941-12-23" in result.stdout
+    refused = _archivist("query", "DROP TABLE pages", "--db", "out/a.duckdb", cwd=seed_corpus)
+    assert refused.returncode == 2 and "read-only" in refused.stderr
+    still = _archivist("query", "SELECT count(*) AS n FROM pages", "--db", "out/a.duckdb",
+                       cwd=seed_corpus)
+    assert still.returncode == 0
+
+
+def test_search_ranks_the_letter_that_holds_the_words(seed_corpus: Path):
+    result = _archivist("search", "Stalin Japan", "--db", "out/a.duckdb", cwd=seed_corpus)
+    assert result.returncode == 0 and "1941-12-23" in result.stdout
