@@ -104,16 +104,18 @@ def eval_command(gt_dir: Path = typer.Argument(..., help="Folder of NAME.gt.txt 
         console.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2)
     results = evaluate(pairs, workers)
-    table = Table("page", "raw CER %", "archivist CER %", "raw GT-side %",
-                  "archivist GT-side %", "raw s", "archivist s")
+    table = Table("page", "raw CER %", "archivist CER %", "raw WER %", "archivist WER %",
+                  "raw GT-side %", "archivist GT-side %", "raw s", "archivist s")
     for r in results:
-        table.add_row(r.name, f"{r.raw.cer * 100:.2f}", f"{r.archivist.cer * 100:.2f}",
-                      f"{r.raw.gt_side_error * 100:.2f}", f"{r.archivist.gt_side_error * 100:.2f}",
-                      f"{r.raw_s:.2f}", f"{r.archivist_s:.2f}")
+        table.add_row(r.name, *(f"{v * 100:.2f}" for v in (
+            r.raw.cer, r.archivist.cer, r.raw_words.cer, r.archivist_words.cer,
+            r.raw.gt_side_error, r.archivist.gt_side_error)),
+            f"{r.raw_s:.2f}", f"{r.archivist_s:.2f}")
     s = summary_rows(results)
-    table.add_row("total", f"{s['raw_cer'] * 100:.2f}", f"{s['archivist_cer'] * 100:.2f}",
-                  f"{s['raw_gt_side'] * 100:.2f}", f"{s['archivist_gt_side'] * 100:.2f}",
-                  f"{s['raw_s_median']:.2f} (median)", f"{s['archivist_s_median']:.2f} (median)")
+    table.add_row("total", *(f"{s[k] * 100:.2f}" for k in (
+        "raw_cer", "archivist_cer", "raw_wer", "archivist_wer", "raw_gt_side",
+        "archivist_gt_side")), f"{s['raw_s_median']:.2f} (median)",
+        f"{s['archivist_s_median']:.2f} (median)")
     out.print(table)
     out.print(f"archivist / raw: CER {_ratio(s['cer_ratio'])}, GT-side error "
               f"{_ratio(s['gt_side_ratio'])}, time per page {_ratio(s['time_ratio'])}")

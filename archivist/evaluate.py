@@ -31,6 +31,8 @@ class PageResult:
     name: str
     raw: Score
     archivist: Score
+    raw_words: Score
+    archivist_words: Score
     raw_s: float
     archivist_s: float
 
@@ -69,7 +71,9 @@ def evaluate(pairs: list[tuple[str, Path, Path]], workers: int | None = None,
         started = time.perf_counter()
         ours = ocr_page(image, "image", 0, settings).text()
         ours_s = time.perf_counter() - started
-        return PageResult(name, score(truth, raw_text), score(truth, ours), raw_s, ours_s)
+        return PageResult(name, score(truth, raw_text), score(truth, ours),
+                          score(truth, raw_text, words=True), score(truth, ours, words=True),
+                          raw_s, ours_s)
 
     with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
         return list(pool.map(one, pairs))
@@ -77,9 +81,12 @@ def evaluate(pairs: list[tuple[str, Path, Path]], workers: int | None = None,
 
 def summary_rows(results: list[PageResult]) -> dict[str, float]:
     raw, ours = total([r.raw for r in results]), total([r.archivist for r in results])
+    raw_w = total([r.raw_words for r in results])
+    ours_w = total([r.archivist_words for r in results])
     raw_time = statistics.median(r.raw_s for r in results)
     ours_time = statistics.median(r.archivist_s for r in results)
     return {"raw_cer": raw.cer, "archivist_cer": ours.cer,
+            "raw_wer": raw_w.cer, "archivist_wer": ours_w.cer,
             "raw_gt_side": raw.gt_side_error, "archivist_gt_side": ours.gt_side_error,
             "cer_ratio": ours.cer / raw.cer if raw.cer else float("nan"),
             "gt_side_ratio": (ours.gt_side_error / raw.gt_side_error

@@ -68,8 +68,12 @@ class Score:
         return (self.substitutions + self.deletions) / self.ref_len if self.ref_len else 0.0
 
 
-def score(reference: str, hypothesis: str) -> Score:
-    ref, hyp = graphemes(normalize(reference)), graphemes(normalize(hypothesis))
+def score(reference: str, hypothesis: str, *, words: bool = False) -> Score:
+    """Edit counts over grapheme clusters, or over words (for WER) when `words` is set."""
+    if words:
+        ref, hyp = normalize(reference).split(), normalize(hypothesis).split()
+    else:
+        ref, hyp = graphemes(normalize(reference)), graphemes(normalize(hypothesis))
     counts = {"replace": 0, "delete": 0, "insert": 0}
     for op in Levenshtein.editops(ref, hyp):
         counts[op.tag] += 1
