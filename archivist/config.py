@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 # Bump when a change in code changes outputs for the same settings (invalidates caches).
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 
 @dataclass(frozen=True)

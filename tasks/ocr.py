@@ -7,13 +7,16 @@ not OCR'd again, even when its file was renamed or a killed run is resumed.
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from prefect import task
 
 from archivist.config import Settings
 from archivist.errors import PageError
-from archivist.ocr import PageOcr, ocr_page
+from archivist.ocr import PageOcr, TesseractFault, ocr_page
+
+TRANSIENT_ERRNOS = {errno.ENOMEM, errno.EAGAIN, errno.EMFILE, errno.ENFILE}
 
 
 def page_cache_key(_context: Any, params: dict[str, Any]) -> str:
@@ -21,13 +24,26 @@ def page_cache_key(_context: Any, params: dict[str, Any]) -> str:
 
 
 def _is_transient(_task: Any, _run: Any, state: Any) -> bool:
-    """Retry Tesseract errors and time-outs; a page that cannot be decoded will not heal."""
+    """Retry (once) only what may go differently the second time; see TesseractFault.
+
+    Transient: Tesseract killed by SIGKILL (the out-of-memory killer, when parallel pages together
+    exhaust memory) or SIGTERM, or refused memory or a process (ENOMEM, EAGAIN...); a MemoryError
+    here. Not transient: a time-out (a retry costs the whole limit again, for a page ~100 times
+    slower than normal; the next run tries it again anyway), a crash by SIGSEGV/SIGABRT or an
+    error exit (same input, same failure), and a page that cannot be decoded or preprocessed.
+    """
     try:
         state.result()
-    except PageError as exc:
-        return exc.stage == "ocr"
-    except Exception:
+    except TesseractFault as exc:
+        return exc.transient
+    except PageError:
+        return False
+    except MemoryError:
         return True
+    except OSError as exc:
+        return exc.errno in TRANSIENT_ERRNOS
+    except Exception:
+        return False
     return False
 
 
