@@ -151,7 +151,7 @@ def build_derived(corpus: Corpus, *, century: int | None = None
     fused_pages = _fuse_pages(corpus.pages, stream, canonical_of, page_tokens, text_tokens,
                               page_matches, names, out)
     for doc_pages in _split(stream, fused_pages):
-        _add_page_document(out, doc_pages, fused_pages, century)
+        _add_page_document(out, doc_pages, fused_pages, century, names)
 
     for t in corpus.transcriptions:
         covered = {i for m, _ in page_matches.get(t.witness_id, []) for i in
@@ -276,13 +276,13 @@ def _lines_of(tokens: list[Token]) -> list[str]:
 
 
 def _add_page_document(out: _Derived, doc_pages: list[StoredPage], fused: dict[str, Fused],
-                       century: int | None) -> None:
+                       century: int | None, names: Counter | None = None) -> None:
     doc_id = short_id("d", doc_pages[0].page_id)
     page_ids = [p.page_id for p in doc_pages]
     lines = [line for i, p in enumerate(doc_pages) for line in _page_lines(p, fused[p.page_id], i)]
     segments = segment_document(lines)
     witnesses = sorted({c for p in doc_pages for c in _witnesses_of(fused[p.page_id])})
-    _add_document(out.rows, doc_id, segments, page_ids, witnesses, century)
+    _add_document(out.rows, doc_id, segments, page_ids, witnesses, century, names)
     for p in doc_pages:
         out.page_document[p.page_id] = doc_id
         _add_variants(out.rows, doc_id, p.page_id, out.page_variants.get(p.page_id, []))
@@ -346,7 +346,7 @@ def _add_transcription_document(out: _Derived, transcription: StoredTranscriptio
             kept.append(TextLine(t.line, par_of.get(t.line, 0), t.text, t.start, t.start))
     doc_id = short_id("d", transcription.witness_id, tokens[0].start)
     segments = segment_document(transcription_lines(kept))
-    _add_document(out.rows, doc_id, segments, [None], [transcription.witness_id], century)
+    _add_document(out.rows, doc_id, segments, [None], [transcription.witness_id], century, names)
     _add_variants(out.rows, doc_id, None, variants)
 
 
@@ -475,8 +475,9 @@ def _with_blank_lines(lines: list[TextLine]) -> list[TextLine]:
 
 
 def _add_document(rows: dict, doc_id: str, segments: list[Segment], page_ids: list,
-                  witness_ids: list[str], century: int | None) -> None:
-    meta, entities = describe(segments, century=century)
+                  witness_ids: list[str], century: int | None,
+                  names: Counter | None = None) -> None:
+    meta, entities = describe(segments, century=century, names=names)
     segment_ids = [f"{doc_id}-{seq:04d}" for seq in range(len(segments))]
     fields = vars(meta).copy()
     rows["documents"].append({"document_id": doc_id, **fields,

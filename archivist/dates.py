@@ -79,7 +79,7 @@ _START = r"(?<![\w/.,\-£$])"
 _PATTERNS: list[tuple[re.Pattern[str], str, int]] = [
     (re.compile(rf"{_START}{_YEAR}\s+(?P<month>{_MONTH})\s*(?P<day>{_DAY})"), "day", 0),
     (re.compile(rf"(?<![A-Za-z])(?P<month>{_MONTH})\s*{_DAYS}(?:\s*,?\s*{_YEAR})?"), "day", 1),
-    (re.compile(rf"{_START}{_DAYS}\s+(?:of\s+)?(?P<month>{_MONTH})(?:\s*,?\s*{_YEAR})?"), "day", 1),
+    (re.compile(rf"{_START}{_DAYS}[ \t]+(?:of[ \t]+)?(?P<month>{_MONTH})(?:\s*,?\s*{_YEAR})?"), "day", 1),
     (re.compile(
         rf"{_START}(?P<a>\d{{1,2}})(?P<sep>[./\-])(?P<b>\d{{1,2}})(?P=sep)(?P<nyear>\d{{4}}|\d{{2}})"
         r"(?![\w/]|[./\-]\d)"), "day", 2),

@@ -6,21 +6,32 @@ recipient from the addressee block or the salutation, grading and handling
 from the classification lines. Entities come from general patterns of
 diplomatic prose: titled names ("Mr. X", "M. X", "Lord X"), "the X Government",
 "Department of State", places after "in"/"at"/"from" or in a small gazetteer
-of the period's countries, capitals and regions. No rule knows a document.
+of the period's countries, capitals and regions. People named without a title
+are found by what they do in the sentence ("X says", "X, who was"), by being
+where the writer learnt something from, or by being a word no dictionary knows
+that the collection keeps using as a name. No rule knows a document.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from archivist.align import tokenize
 from archivist.dates import find_dates
+from archivist.fusion import proper_names
+from archivist.lexicon import is_word
 from archivist.structure import (
     NON_READING,
     ORG_WORDS,
     PERSON_TITLES,
+    SUBJECT_LABEL,
     Segment,
+    marking_text,
+    place_before_date,
 )
 
 __all__ = ["DocumentMeta", "Entity", "describe"]
@@ -56,12 +67,19 @@ class DocumentMeta:
 
 
 def describe(
-    segments: list[Segment], *, century: int | None = None
+    segments: list[Segment],
+    *,
+    century: int | None = None,
+    names: Mapping[str, int] | None = None,
 ) -> tuple[DocumentMeta, list[Entity]]:
     """Metadata of one document and the entities mentioned in it.
 
     ``century`` is passed to the date grammar for two-digit years; body dates
-    without a year are resolved against the document's own date."""
+    without a year are resolved against the document's own date. ``names`` is the
+    collection's vocabulary of proper names (lower-cased word -> how often it stands
+    capitalised inside a sentence, as ``fusion.proper_names`` counts it); it lets a
+    person named without a title be recognised. Without it, the document's own
+    vocabulary is used."""
     meta = DocumentMeta()
     _read_date(meta, segments, century)
     _read_markings(meta, segments)
@@ -69,7 +87,7 @@ def describe(
     _read_addressee(meta, segments)
     _read_signature(meta, segments)
     meta.doc_type = _doc_type(segments)
-    entities = _entities(segments, meta, century)
+    entities = _entities(segments, meta, century, _vocabulary(segments, names))
     meta.references = _unique(e.normalized for e in entities if e.kind == "reference")
     return meta, entities
 
@@ -90,7 +108,7 @@ _FUNCTION_WORDS = re.compile(
     re.IGNORECASE,
 )
 _HONORIFIC_PREFIX = re.compile(
-    r"^(?:the\s+)?(?:right\s+|rt\.?\s+)?hon(?:ou?rable\b|\.)\s*|^(?:his|her|their)\s+"
+    r"^(?:t?he\s+)?(?:right\s+|rt\.?\s+)?hon(?:ou?rable\b|\.)\s*|^(?:his|her|their)\s+"
     r"(?:excellency|excellencies)\s*|^h\.\s?e\.\s*",
     re.IGNORECASE,
 )
@@ -240,8 +258,7 @@ def _read_date(meta: DocumentMeta, segments: list[Segment], century: int | None)
             meta.doc_date = mention.value
             meta.date_text = mention.text + stop
             if segment.kind == "place_date":
-                place = line[: mention.start].strip(" ,.;:(")
-                meta.place = place if re.search(r"[A-Za-z]{2}", place) else None
+                meta.place = place_before_date(line[: mention.start])
             return
 
 
@@ -251,7 +268,7 @@ def _read_markings(meta: DocumentMeta, segments: list[Segment]) -> None:
     for segment in segments:
         if segment.kind != "classification":
             continue
-        text = _clean(segment.text)
+        text = _clean(marking_text(segment.text) or segment.text)
         words = {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
         if words & _HANDLING_WORDS:
             meta.handling = meta.handling or text
@@ -263,10 +280,7 @@ def _read_markings(meta: DocumentMeta, segments: list[Segment]) -> None:
 
 
 def _read_head(meta: DocumentMeta, segments: list[Segment]) -> None:
-    found = _first(segments, "subject")
-    if found:
-        text = " ".join(_lines(found[1]))
-        meta.subject = _SUBJECT_PREFIX.sub("", text, count=1).strip() or None
+    meta.subject = _subject(segments)
     found = _first(segments, "number")
     if found:
         digits = re.search(r"(?:N[Oo]|NR|Nr|Nº|№)\s?\.?\s*(\d[\d\-/]*)", found[1].text)
@@ -277,33 +291,91 @@ def _read_head(meta: DocumentMeta, segments: list[Segment]) -> None:
     found = _first(segments, "closing")
     if found:
         meta.closing = " ".join(_lines(found[1]))
-    org_lines = [
-        _clean(line)
-        for segment in segments if segment.kind == "letterhead"
-        for line in _lines(segment) if _ORG_WORD.search(line)
-    ]
+    org_lines = [line for line in _letterhead_lines(segments) if _ORG_WORD.search(line)]
     if org_lines:
         meta.sender_org = _title_case(org_lines[-1])
 
 
+def _letterhead_lines(segments: list[Segment]) -> list[str]:
+    """The letterhead's lines, a line ending in 'OF THE' joined to the next one
+    ('EMBASSY OF THE' + 'REPUBLIC OF UTOPIA')."""
+    lines: list[str] = []
+    for segment in segments:
+        if segment.kind != "letterhead":
+            continue
+        for line in _lines(segment):
+            line = _clean(_without_specks(line).lstrip("-–—~_ "))
+            if lines and re.search(r"\b(?:of|the|and|for)$", lines[-1], re.IGNORECASE):
+                lines[-1] = f"{lines[-1]} {line}"
+            elif line:
+                lines.append(line)
+    return lines
+
+
+def _subject(segments: list[Segment]) -> str | None:
+    """The subject line without its label. A line labelled 'Subject:' wins over an unlabelled
+    title line: in a scanned head, stamps and headings also read as title lines."""
+    subjects = [s for s in segments if s.kind == "subject"]
+    labelled = [s for s in subjects if SUBJECT_LABEL.match(s.text)]
+    chosen = (labelled or subjects or [None])[0]
+    if chosen is None:
+        return None
+    text = " ".join(_lines(chosen))
+    bare = SUBJECT_LABEL.sub("", text, count=1)
+    if bare == text:
+        bare = _SUBJECT_PREFIX.sub("", text, count=1)  # 're the Interned Persons...'
+    return bare.strip().rstrip(",;").strip() or None
+
+
 def _read_addressee(meta: DocumentMeta, segments: list[Segment]) -> None:
-    found = _first(segments, "addressee")
+    found = _addressee_block(segments)
     name = function = org = place = None
     if found:
-        name, function, org, place = _parse_addressee(_lines(found[1]))
+        name, function, org, place = _parse_addressee(found[1])
     meta.recipient_title = function
     meta.recipient_place = place
     meta.recipient = name or _salutation_name(meta.salutation) or function or org
+
+
+def _addressee_block(segments: list[Segment]) -> tuple[int, list[str]] | None:
+    """The first addressee segment and the lines of the block it opens: addressee segments
+    that follow it with only stamps and pencil marks between belong to it."""
+    found = _first(segments, "addressee")
+    if found is None:
+        return None
+    lines: list[str] = []
+    for segment in segments[found[0]:]:
+        if segment.kind == "addressee":
+            lines.extend(_lines(segment))
+        elif segment.kind not in NON_READING:
+            break
+    return found[0], lines
+
+
+def _without_specks(line: str) -> str:
+    """An addressee or letterhead line without what OCR added beside it: lower-case tokens
+    after a line typed in capitals ('THE MINISTER OF FINANCE, Xqzle,'), a one- or
+    two-letter speck after the last stop ('Lisbon. ne')."""
+    tokens = line.split()
+    while tokens and not re.search(r"[\wÀ-ÿ]", tokens[0]):
+        tokens.pop(0)
+    caps = [i for i, t in enumerate(tokens) if re.search(r"[A-Z]{2}", t) and t.upper() == t]
+    caps_letters = sum(len(re.findall(r"[A-Z]", tokens[i])) for i in caps)
+    if caps and caps[0] == 0 and caps_letters >= 6 and all(
+            re.search(r"[a-z]", t) for t in tokens[caps[-1] + 1:]):
+        tokens = tokens[: caps[-1] + 1]
+    text = " ".join(tokens)
+    return re.sub(r"(?<=[.,;:])\s+[a-z]{1,2}$", "", text)
 
 
 def _parse_addressee(lines: list[str]) -> tuple[str | None, str | None, str | None, str | None]:
     """(name, function, organisation, place) from an addressee block."""
     parts = []
     for line in lines:
-        line = _TO_PREFIX.sub("", line, count=1)
-        line = _HONORIFIC_PREFIX.sub("", line, count=1)
+        line = _TO_PREFIX.sub("", _without_specks(line), count=1)
+        line = _without_specks(_HONORIFIC_PREFIX.sub("", line, count=1))
         line = _title_case(_clean(line))
-        if line:
+        if re.search(r"[A-Za-zÀ-ÿ]{3}", line):
             parts.append(line)
     name = function = org = None
     functions: list[str] = []
@@ -321,9 +393,13 @@ def _parse_addressee(lines: list[str]) -> tuple[str | None, str | None, str | No
             rest.append(part)
     if functions:
         function = " ".join(functions)
-    places = [p for p in rest if re.search(r"[A-Za-z]{3}", p)]
+    places = [p for p in rest if re.fullmatch(r"[A-Z][\w.,'’ \-]*", p)
+              and not _FUNCTION_WORDS.search(p) and not _ORG_WORD.search(p)]
+    known = [p for p in places if _in_gazetteer(p)]
     place = None
-    if places and (len(parts) >= 3 or _in_gazetteer(places[-1])):
+    if known:
+        place = known[0]
+    elif places and len(parts) >= 3:
         place = places[-1]
     return name, function, org, place
 
@@ -450,7 +526,8 @@ _NAME_TOKEN = r"(?:(?:Mc|Mac|O['’])?[A-Z][a-zà-ÿ]+(?:-[A-Z][a-zà-ÿ]+)?|[A-
 _PARTICLE = r"(?:von|van|de|du|der|den|la|le|di|da|del|zu|ten|ter)"
 _PERSON = re.compile(
     rf"(?<![\w.])(?P<title>{_title_alternation()})\s+"
-    rf"(?P<name>(?:{_PARTICLE}[ \t]+)?{_NAME_TOKEN}(?:[ \t]+(?:{_PARTICLE}[ \t]+)?{_NAME_TOKEN}){{0,3}})"
+    rf"(?P<name>(?:{_PARTICLE}[ \t]+)?{_NAME_TOKEN}"
+    rf"(?:(?:[ \t]+|(?<=[A-Z]\.)\s+)(?:{_PARTICLE}[ \t]+)?{_NAME_TOKEN}){{0,3}})"
     r"(?![a-zà-ÿ])"
 )
 _PERSON_TITLE_START = re.compile(rf"^(?:{_title_alternation()})\s+[A-Z]")
@@ -458,6 +535,8 @@ _NOT_NAMES = _STOP | _MONTHS | _WEEKDAYS | {w for w in ORG_WORDS if " " not in w
     "Assembly", "Staff", "State", "States", "Secretary", "Service", "Services", "Council",
     "Headquarters", "Post", "Election", "Elections", "Majesty", "Highness", "Excellency",
 }
+_PLACE_WORDS = {word for place in MULTIWORD_PLACES for word in re.findall(r"[A-Za-z]+", place)}
+_TITLE_WORDS = set(PERSON_TITLES)
 _CAP = r"[A-Z][\w'’\-]*"
 _ORG_TAIL = rf"(?:\s+(?:of|for)\s+(?:the\s+)?{_CAP}(?:(?:[ \t]+|\s+(?:of|for)\s+(?:the\s+)?){_CAP}){{0,4}})"
 _ORG_HEAD_WORDS = (
@@ -510,16 +589,31 @@ class _Collector:
         return sorted(self.entities, key=lambda e: (e.segment, self.starts[id(e)]))
 
 
-def _entities(segments: list[Segment], meta: DocumentMeta, century: int | None) -> list[Entity]:
+def _entities(segments: list[Segment], meta: DocumentMeta, century: int | None,
+              names: Mapping[str, int]) -> list[Entity]:
     found = _Collector()
     texts = {i: _entity_text(s) for i, s in enumerate(segments) if s.kind in _ENTITY_KINDS}
     _persons(found, texts, segments, meta)
     _organizations(found, texts)
+    _untitled_persons(found, texts, names)
     people = {token for e in found.entities if e.kind == "person" for token in e.normalized.split()}
     _places(found, texts, segments, meta, people)
     _dates(found, segments, meta, century)
     _references(found, segments)
+    _as_written(found, segments)
     return found.in_order()
+
+
+def _as_written(found: _Collector, segments: list[Segment]) -> None:
+    """Mentions found in a capitals heading read in title case get their written form back
+    (title casing keeps every character where it was)."""
+    for entity in found.entities:
+        start = found.starts[id(entity)]
+        if start < 0:
+            continue
+        written = segments[entity.segment].text[start:start + len(entity.text)]
+        if written != entity.text and written.lower() == entity.text.lower():
+            entity.text = written
 
 
 def _entity_text(segment: Segment) -> str:
@@ -542,22 +636,47 @@ def _persons(found: _Collector, texts: dict[int, str], segments: list[Segment],
             found.add("person", text[match.start():end], normalized, index, (match.start(), end))
             surnames.setdefault(_surname(normalized), set()).add(normalized)
     for kind, name in (("addressee", _recipient_name(segments, meta)), ("signature", meta.sender)):
-        located = _first(segments, kind)
-        if located and name and _person_like(name) and not _FUNCTION_WORDS.search(name) \
+        if name and _person_like(name) and not _FUNCTION_WORDS.search(name) \
                 and not _INITIALS_ONLY.match(name):
-            written = re.search(re.escape(name).replace(r"\ ", r"\s+"), located[1].text, re.I)
-            if written:
-                found.add("person", written.group(0), name, located[0], written.span())
-            else:
-                found.add("person", name, name, located[0])
+            _add_written_name(found, segments, kind, name)
             surnames.setdefault(_surname(name), set()).add(name)
+    _merge_short_forms(found, surnames)
     _bare_surnames(found, texts, surnames)
+
+
+def _add_written_name(found: _Collector, segments: list[Segment], kind: str, name: str) -> None:
+    """The recipient's or signer's name where it is written: in the first segment of its kind
+    that holds it (a signature may open with 'For the Minister:')."""
+    pattern = re.compile(re.escape(name).replace(r"\ ", r"\s+"), re.I)
+    located = [(i, s) for i, s in enumerate(segments) if s.kind == kind]
+    for index, segment in located:
+        written = pattern.search(segment.text)
+        if written:
+            found.add("person", written.group(0), name, index, written.span())
+            return
+    if located:
+        found.add("person", name, name, located[0][0])
+
+
+def _merge_short_forms(found: _Collector, surnames: dict[str, set[str]]) -> None:
+    """'Professor Roe' after 'Professor A. Roe': the same person when only one fuller form with
+    that title and surname is known."""
+    for surname, forms in surnames.items():
+        for short in list(forms):
+            fuller = [f for f in forms if f != short and set(short.split()) < set(f.split())
+                      and f.split()[0] == short.split()[0]]
+            if len(fuller) != 1:
+                continue
+            for entity in found.entities:
+                if entity.kind == "person" and entity.normalized == short:
+                    entity.normalized = fuller[0]
+            forms.discard(short)
 
 
 def _recipient_name(segments: list[Segment], meta: DocumentMeta) -> str | None:
     """The recipient when it is a person (not a function or an institution)."""
-    located = _first(segments, "addressee")
-    name = _parse_addressee(_lines(located[1]))[0] if located else None
+    block = _addressee_block(segments)
+    name = _parse_addressee(block[1])[0] if block else None
     return name or _salutation_name(meta.salutation)
 
 
@@ -595,6 +714,108 @@ def _bare_surnames(found: _Collector, texts: dict[int, str], surnames: dict[str,
         for index, text in texts.items():
             for match in pattern.finditer(text):
                 found.add("person", match.group(0), person, index, match.span())
+
+
+def _vocabulary(segments: list[Segment], collection: Mapping[str, int] | None) -> Counter:
+    """Proper names: the collection's, completed by the document's own (counted the same way,
+    and also where a quotation mark opens before the name: '"Roe who')."""
+    lines = [re.sub(r"(?<!\S)[\"'“‘(]+(?=[A-Z])", "", s.text)
+             for s in segments if s.kind not in NON_READING]
+    own = proper_names(tokenize(lines))
+    vocabulary = Counter(collection or {})
+    for word, count in own.items():
+        vocabulary[word] = max(vocabulary[word], count)
+    return vocabulary
+
+
+# A name without a title is recognised by what stands around it: it does what people do
+# (says, reports, who...), or it is where the writer learnt something from; or, failing
+# such a context, it is a word no dictionary knows that the collection keeps using
+# capitalised inside sentences.
+_PERSON_VERB = re.compile(
+    r"^[\"'”’]?\s*,?\s*(?:who\s+(?:was|is|has|[a-z]+s)\b|says|said|states|stated|reports|"
+    r"reported|told|tells|thinks|thought|believes|believed|adds|added|explained|declared|"
+    r"replied|asked|agreed|insisted|suggested|informed|remarked|emphasi[sz]ed|considers|"
+    r"considered|feels|felt|promised|himself|herself)\b"
+)
+"""What a person does, in the singular: 'X says', 'X, who was present' ('Poles who are' is
+a group)."""
+_LEARNT_FROM = re.compile(
+    r"\b(?:know|knows|knew|known|hear|heard|learn|learns|learned|learnt|gather|gathered|"
+    r"understand|understood)\b[^.;:!?]{0,40}?\bfrom\s+$",
+    re.IGNORECASE,
+)
+_ARTICLE_BEFORE = re.compile(
+    r"\b(?:the|a|an|this|these|those)\s+"
+    r"(?:(?!(?:from|by|with|to|of|in|at|on|for|and|or|as|than)\b)[a-z\-]+\s+)?$",
+    re.IGNORECASE,
+)
+"""'the final Act', 'the Roe regime': a determiner before it makes a capitalised word a thing."""
+_PLACE_PREPOSITION_BEFORE = re.compile(r"\b(?:in|at|near|to|into|via|across)\s+$",
+                                       re.IGNORECASE)
+_GROUP_SUFFIX = re.compile(r"(?:ans|ese|ish|ics|ists|ism|ites)$")
+_ADJECTIVE_SUFFIX = re.compile(r"(?:an|ic|ish|ese|ist|ism)$")
+_CAPITALISED = re.compile(r"(?<![\w.'’\-])[A-Z][a-zà-ÿ]{2,}(?:-[A-Z][a-zà-ÿ]+)?(?![\w\-])")
+_PROPER_USE_MIN = 2
+"""Uses inside sentences that make an unknown capitalised word a name without other evidence."""
+
+
+def _untitled_persons(found: _Collector, texts: dict[int, str], names: Mapping[str, int]) -> None:
+    """People named without a title: each name found in one place is then found everywhere
+    in the document."""
+    titled = {token for e in found.entities if e.kind == "person" for token in e.normalized.split()}
+    established: set[str] = set()
+    for text in texts.values():
+        for match in _CAPITALISED.finditer(text):
+            word = match.group(0)
+            if word not in established | titled and _named_person(word, text, match, names):
+                established.add(word)
+    for word in sorted(established):
+        pattern = re.compile(rf"(?<![\w.]){re.escape(word)}(?![\w\-])")
+        for index, text in texts.items():
+            for match in pattern.finditer(text):
+                found.add("person", word, word, index, match.span())
+
+
+def _named_person(word: str, text: str, match: re.Match, names: Mapping[str, int]) -> bool:
+    """Whether this mention shows the word to be a person's name (see the evidence above)."""
+    if not _could_be_name(word, names):
+        return False
+    before, after = text[: match.start()], text[match.end():]
+    if _ARTICLE_BEFORE.search(before):
+        return False
+    if _PERSON_VERB.match(after):
+        return True
+    if _plural_of_a_word(word):
+        return False
+    if _LEARNT_FROM.search(before):
+        return True
+    return (not is_word(word) and names.get(word.lower(), 0) >= _PROPER_USE_MIN
+            and not _PLACE_PREPOSITION_BEFORE.search(before)
+            and not _ADJECTIVE_SUFFIX.search(word) and not _within_a_name(before, after))
+
+
+def _could_be_name(word: str, names: Mapping[str, int]) -> bool:
+    """A word the collection uses capitalised inside sentences and that is not a known place,
+    month, title, institution or word for a group of people."""
+    if names.get(word.lower(), 0) < 1:
+        return False
+    parts = set(word.split("-"))
+    return not (parts & _NOT_NAMES or parts & _NOT_PLACES or word in GAZETTEER
+                or word in _PLACE_WORDS or word in _TITLE_WORDS or _GROUP_SUFFIX.search(word))
+
+
+def _within_a_name(before: str, after: str) -> bool:
+    """'Arrow Cross', 'Press Act', 'Roe Government': a capitalised word next to another is
+    part of a longer name, not a surname standing alone."""
+    previous = re.search(r"([A-Z][a-z]*)\s+$", before)
+    return bool(re.match(r"\s+(?:[A-Z][a-z]|of\s+[A-Z])", after)
+                or (previous and previous.group(1) not in _STOP))
+
+
+def _plural_of_a_word(word: str) -> bool:
+    """'Britons', 'Poles': the plural of a known word names a group, not a person."""
+    return word.endswith("s") and is_word(word[:-1])
 
 
 def _organizations(found: _Collector, texts: dict[int, str]) -> None:
@@ -641,14 +862,23 @@ def _places(found: _Collector, texts: dict[int, str], segments: list[Segment],
                 start = match.start("place")
                 found.add("place", place, place, index, (start, start + len(place)))
     for kind, place in (("place_date", meta.place), ("addressee", meta.recipient_place)):
-        located = _first(segments, kind)
+        located = [(i, s) for i, s in enumerate(segments) if s.kind == kind]
         if located and place:
             for part in place.split(","):
                 part = _clean(part)
                 if re.search(r"[A-Za-z]{3}", part):
-                    start = located[1].text.find(part)
-                    found.add("place", part, _title_case(part), located[0],
-                              (start, start + len(part)) if start >= 0 else None)
+                    _add_written_place(found, located, part)
+
+
+def _add_written_place(found: _Collector, located: list[tuple[int, Segment]], part: str) -> None:
+    """A place of the date line or addressee block, as written ('LISBON' for 'Lisbon')."""
+    pattern = re.compile(re.escape(part), re.IGNORECASE)
+    for index, segment in located:
+        written = pattern.search(segment.text)
+        if written:
+            found.add("place", written.group(0), _title_case(part), index, written.span())
+            return
+    found.add("place", part, _title_case(part), located[0][0])
 
 
 def _place_candidate(phrase: str) -> str | None:

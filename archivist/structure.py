@@ -10,6 +10,12 @@ foot of a page). OCR and old transcriptions lose the layout but keep those
 conventions, so each line is classified by its content first, by its position
 in the letter second, and what is left is prose.
 
+Scanned heads add what OCR makes of stamps, pencil and specks; those lines are
+told apart from typed text by the shapes typed words have (case, vowels, short
+words), not by a dictionary, so prose in any language stays text. Formulas and
+labels that OCR garbles ('Respectfullv yours,', 'SUBJECT;') are read by their
+spelling distance and punctuation classes.
+
 Nothing here knows a particular document: only the vocabulary of letter
 writing (titles, closing formulas, grading words, month names) and the shapes
 of registry marks.
@@ -30,6 +36,8 @@ __all__ = [
     "Line",
     "Segment",
     "document_starts",
+    "marking_text",
+    "place_before_date",
     "reading_text",
     "segment_document",
 ]
@@ -69,7 +77,7 @@ _WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-]*")
 _TERMINAL = re.compile(r"[.!?:;][\"'’”)\]]*$")
 
 _PAGE_NUMBER = re.compile(
-    r"^(?:[-–—=]+\s*\d{1,3}\s*[-–—=]+|[-–—]\s*\d{1,3}\s*\.?|\(\s*\d{1,3}\s*\)"
+    r"^(?:[-–—=~]+\s*\d{1,3}\s*[-–—=~]+|[-–—~]\s*\d{1,3}\s*\.?|\(\s*\d{1,3}\s*\)"
     r"|(?:page|p\.)\s*\d{1,3}\s*\.?)$",
     re.IGNORECASE,
 )
@@ -78,6 +86,7 @@ _TYPIST = re.compile(r"^[A-Z]{2,5}(?:\s?[:/]\s?[A-Za-z]{1,5}){1,3}$")
 _SIGNED = re.compile(
     r"^(?:\(\s*(?:sgd|signed|sd|s|sig)\s*\.?\s*\)|(?:signed|sgd\.)\s*:?)\s*\S", re.IGNORECASE
 )
+_ACTING_FOR = re.compile(r"^for\s+the\s+\w", re.IGNORECASE)
 _INITIALS = re.compile(r"^(?:[A-Z]\.\s?){1,3}$")
 _CAPS_NAME = re.compile(r"^[A-Z][A-Z'’\-]+(?:\s+[A-Z][A-Z.'’\-]*){0,3}\.?$")
 _POSTSCRIPT = re.compile(r"^(?:(?:P\.\s?)?P\.\s?S\.?|PS[.:])(?=[\s:,\-]|$)")
@@ -131,10 +140,17 @@ _STATUS = re.compile(
     r"^(?:true\s+)?(?:copy|translation|paraphrase|draft|duplicate|triplicate|extract)\s*\.?$",
     re.IGNORECASE,
 )
-_SUBJECT_STRICT = re.compile(r"^(?:subject|subj|re|betreff|objet)\s*[:.\-–]\s*\S", re.IGNORECASE)
+SUBJECT_LABEL = re.compile(
+    r"^(?:(?:[^\sA-Za-z]{1,2}\s+|[a-z]\s+)?(?:subject|subj|betreff|objet)\s*[:;.\-–]"
+    r"|re\s*[:.\-–])\s*",
+    re.IGNORECASE,
+)
+"""The label of a subject line; 'SUBJECT;' (OCR of a colon) and a speck before it included."""
+_SUBJECT_STRICT = re.compile(SUBJECT_LABEL.pattern + r"(?=\S)", re.IGNORECASE)
+_SUBJECT_BARE = re.compile(r"^(?:subject|subj|betreff|objet)\s*[:;.]?$", re.IGNORECASE)
 _SUBJECT_LOOSE = re.compile(r"^re\s+\S", re.IGNORECASE)
 _HONORIFIC_OPENER = re.compile(
-    r"^(?:the\s+)?(?:right\s+|rt\.?\s+)?hon(?:ou?rable\b|\.)|^(?:his|her|their)\s+"
+    r"^(?:t?he\s+)?(?:right\s+|rt\.?\s+)?hon(?:ou?rable\b|\.)|^(?:his|her|their)\s+"
     r"(?:excellency|excellencies|majesty|royal\s+highness)\b|^h\.\s?e\.\s|^messrs\.?\s",
     re.IGNORECASE,
 )
@@ -208,6 +224,89 @@ def _letter_ratio(text: str) -> float:
 
 
 # --------------------------------------------------------------------------
+# OCR debris: the shapes typed words have, and what stamps and pencil leave
+# --------------------------------------------------------------------------
+
+_SHORT_WORDS = frozenset("""
+a i o y à of to in on at by as is it be or an no we he me my us so do if up go am
+la le de du en et un il au ce ne se sa ma ou où je tu ni si ta te va vu eu ça
+zu im da er es wo um ob ja du mr dr st nr
+""".split())
+"""Words of one or two letters that text is made of (English, French, German): any other
+one- or two-letter token in a line is more likely a speck read as letters."""
+_CASE_PART = r"(?:[a-zà-ÿ]+|[A-ZÀ-Þ][a-zà-ÿ]*|[A-ZÀ-Þ]+)"
+_WORD_SHAPE = re.compile(rf"{_CASE_PART}(?:[-'’]{_CASE_PART})*")
+_FIGURE_SHAPE = re.compile(r"[A-Z]{0,3}\d[\d,./\-:]*(?:st|nd|rd|th|d)?|[£$]\d[\d,.]*")
+_INITIALS_SHAPE = re.compile(r"(?:[A-Za-z]\.)+")
+_ROMAN_SHAPE = re.compile(r"[IVXLC]{1,6}")
+_OUTER_MARKS = "\"'“”‘’„«»()[]{},;:!?*-–—~_"
+
+
+def _well_formed(token: str) -> bool:
+    """A token shaped like something typed: a word in lower, Title or UPPER case (one or two
+    letters only if it is a short word), a figure or reference, or initials."""
+    token = token.strip(_OUTER_MARKS)
+    if _INITIALS_SHAPE.fullmatch(token):
+        return True
+    token = token.rstrip(".").strip(_OUTER_MARKS)
+    if _FIGURE_SHAPE.fullmatch(token) or _ROMAN_SHAPE.fullmatch(token):
+        return True
+    if re.search(r"\w[./][./\-]*\w", token):  # 'Preface.-Introduction', 'and/or'
+        parts = [p for p in re.split(r"[./]+", token) if p]
+        return all(_well_formed(p) or (p.isupper() and len(p) <= 4) for p in parts)
+    if not _WORD_SHAPE.fullmatch(token):
+        return False
+    if len(token) < 3:
+        return token.lower() in _SHORT_WORDS
+    return token.isupper() or _pronounceable(token)
+
+
+def _pronounceable(word: str) -> bool:
+    """Typed words have a vowel and no letter three times running ('tht', 'oeeee' are specks);
+    capitals are exempt, since acronyms and initials need neither."""
+    lower = word.lower()
+    has_vowel = re.search(r"[aeiouyàâäéèêëîïôöùûüœæ]", lower)
+    return bool(has_vowel) and not re.search(r"(.)\1\1", lower)
+
+
+def _typed_prose(text: str) -> bool:
+    """Prose, and made of typed words: OCR'd stamps and boxes can be long and lower-case too."""
+    tokens = [t for t in text.split() if re.search(r"[\wÀ-ÿ]", t)]  # ' , ' and ' – ' are typed
+    return _is_prose(text) and sum(_well_formed(t) for t in tokens) >= 0.75 * len(tokens)
+
+
+def _is_debris(text: str) -> bool:
+    """Stamps, pencil and specks as OCR reads them ('aa Lp we?', 'TOobN', 'tht 7A: wo'): less
+    than half of the line's characters belong to well-formed tokens. Shapes, not a dictionary,
+    decide, so that prose in any language and unknown names stay text."""
+    tokens = text.split()
+    if not tokens or not re.search(r"[A-Za-zÀ-ÿ]", text):
+        return False
+    if len(tokens) == 1:
+        return len(tokens[0]) >= 2 and not _well_formed(tokens[0])
+    good = sum(len(t) for t in tokens if _well_formed(t))
+    return good < 0.5 * sum(len(t) for t in tokens)
+
+
+_RULE_MARKS = re.compile(r"^[^\wÀ-ÿ]*[|{}\[\]_~*°¥©®\\<>=^][^\wÀ-ÿ]*$")
+"""A token of strokes no typist types alone ('|', '*}', '--~'); a lone '.', '«' or '—' can be
+typed text (French spacing, dialogue dashes)."""
+
+
+def _strip_edge_marks(text: str) -> str:
+    """Rules, specks and bracket strokes beside typed text dropped from the ends of a line
+    that has words."""
+    tokens = text.split()
+    if not any(re.search(r"[A-Za-zÀ-ÿ]{3}", t) for t in tokens):
+        return text
+    while tokens and _RULE_MARKS.match(tokens[0]):
+        tokens.pop(0)
+    while tokens and _RULE_MARKS.match(tokens[-1]):
+        tokens.pop()
+    return " ".join(tokens) if len(tokens) < len(text.split()) else text
+
+
+# --------------------------------------------------------------------------
 # Context-free line kinds
 # --------------------------------------------------------------------------
 
@@ -221,12 +320,24 @@ def _strong_kind(text: str) -> str | None:
 
 
 def _is_classification(text: str) -> bool:
+    return marking_text(text) is not None
+
+
+def marking_text(text: str) -> str | None:
+    """The grading or handling words of a classification line ('CONFIDENTIAL ON re' ->
+    'CONFIDENTIAL': specks of one or two letters after the marking are left out), else None."""
     if len(text) > 45 or any(c.isdigit() for c in text):
-        return False
-    words = [w.lower() for w in _words(text.replace("&", " and "))]
-    return bool(words) and all(w in _MARKING_WORDS for w in words) and any(
-        w in _GRADING or w in _HANDLING for w in words
-    )
+        return None
+    tokens = text.split()
+    while len(tokens) > 1 and len(re.sub(r"[^A-Za-z]", "", tokens[-1])) <= 2 \
+            and tokens[-1].strip(".,;:").lower() not in ("and", "by", "en"):
+        tokens.pop()
+    marking = " ".join(tokens)
+    words = [w.lower() for w in _words(marking.replace("&", " and "))]
+    if words and all(w in _MARKING_WORDS for w in words) and any(
+            w in _GRADING or w in _HANDLING for w in words):
+        return marking
+    return None
 
 
 def _is_salutation(text: str) -> bool:
@@ -236,7 +347,34 @@ def _is_salutation(text: str) -> bool:
 def _is_closing(text: str) -> bool:
     """A closing formula, the whole line made of closing vocabulary."""
     head, tail = _split_closing(text)
-    return head is not None and not tail
+    return (head is not None and not tail) or _garbled_closing(text)
+
+
+_CLOSING_FORMULAS = tuple(
+    formula.replace(" ", "")
+    for formula in (
+        "respectfully yours", "yours respectfully", "sincerely yours", "yours sincerely",
+        "faithfully yours", "yours faithfully", "very truly yours", "yours very truly",
+        "truly yours", "yours truly", "cordially yours", "yours cordially", "respectfully",
+        "sincerely", "faithfully", "we remain", "i remain",
+    )
+)
+_ADVERB_YOURS = re.compile(
+    r"^(?:[A-Za-z]{4,14}ly,?\s+yours|yours,?\s+(?:very\s+)?[A-Za-z]{4,14}ly)\s*[,.]?$",
+    re.IGNORECASE,
+)
+
+
+def _garbled_closing(text: str) -> bool:
+    """A closing formula as OCR leaves it ('Respectfullv yours,', 'Faithf ully ae',
+    'wincerelly yours,'): short, and either '<adverb> yours' or close in spelling to a
+    formula. The closing is the surest sign that a page ends a letter."""
+    if len(text) > 32 or len(text.split()) > 4:
+        return False
+    if _ADVERB_YOURS.match(text):
+        return True
+    letters = re.sub(r"[^a-z]", "", text.lower())
+    return len(letters) >= 8 and any(fuzz.ratio(letters, f) >= 82 for f in _CLOSING_FORMULAS)
 
 
 def _split_closing(text: str) -> tuple[str | None, str]:
@@ -300,6 +438,42 @@ def _place_date_mention(text: str):
     return None
 
 
+def place_before_date(text: str) -> str | None:
+    """The place typed before a date: the run of capitalised words (and connectors) that ends
+    where the date begins, so a despatch number or a stamp's figures in front of it
+    ('No. 12. Lisbon, ', '| 3 18 jo49 - Lisbon, Portugal, ') are not part of it."""
+    kept: list[str] = []
+    for token in reversed(text.rstrip(" ,.;:(").split()):
+        bare = token.strip(",.;:'’\"()")
+        if not (bare[:1].isupper() or bare.lower() in _PLACE_CONNECTORS):
+            break
+        kept.insert(0, token)
+    while kept and kept[0].strip(",.;:").lower() in _PLACE_CONNECTORS:
+        kept.pop(0)
+    place = " ".join(kept).strip(" ,.;:(")
+    return place if re.search(r"[A-Za-zÀ-ÿ]{2}", place) else None
+
+
+def _date_line_after_debris(text: str) -> bool:
+    """A place-and-date line that OCR prefixed with a stamp's figures or specks: one full date
+    ending the line, a place right before it. Only trusted in a letter's head."""
+    if len(text) > 90:
+        return False
+    mentions = [m for m in find_dates(text) if m.precision == "day" and m.value is not None]
+    if len(mentions) != 1:
+        return False
+    mention = mentions[0]
+    if len(text[mention.end:].strip(" .,;:")) > 3:
+        return False
+    return place_before_date(text[: mention.start]) is not None
+
+
+_STAMP_DATE = re.compile(
+    r"\b(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|SEPT|OCT|NOV|DEC)\s+\d{1,2}\s+1[89]\d\d\b"
+)
+"""'APR 26 1939': a receipt stamp's date (typists write 'April 26, 1939')."""
+
+
 def _is_stamp(text: str) -> bool:
     if not _is_caps(text) or len(text) > 60:
         return False
@@ -332,8 +506,9 @@ _STRONG_TESTS = (
     ("number", _is_number_line),
     ("place_date", lambda t: _place_date_mention(t) is not None),
     ("reference", _is_reference_line),
-    ("subject", lambda t: len(t) <= 200 and bool(_SUBJECT_STRICT.match(t))),
-    ("marginalia", _is_marginalia),
+    ("subject", lambda t: len(t) <= 200
+                          and bool(_SUBJECT_STRICT.match(t) or _SUBJECT_BARE.match(t))),
+    ("marginalia", lambda t: _is_marginalia(t) or _is_debris(t)),
 )
 
 
@@ -350,6 +525,7 @@ class _Piece:
     page: int
     kind: str = ""
     hint: str = ""
+    joins: bool = False  # the tagger read it as the next line of the part above
 
 
 def _pieces(lines: list[Line]) -> list[_Piece]:
@@ -357,7 +533,7 @@ def _pieces(lines: list[Line]) -> list[_Piece]:
     block = 0
     previous: int | None = None
     for index, line in enumerate(lines):
-        text = line.text.strip()
+        text = _strip_edge_marks(line.text.strip())
         if not text:
             block += 1 if previous is not None else 0
             previous = None
@@ -366,17 +542,57 @@ def _pieces(lines: list[Line]) -> list[_Piece]:
             block += 1
         pieces.extend(_split_line(index, text, block, line.page))
         previous = index
-    return pieces
+    return _in_reading_order(pieces, lines)
+
+
+_NUMBER_PREFIX = re.compile(
+    r"^(?P<number>(?:N[Oo]|NR|Nr|Nº|№)\s?\.?\s*\d[\d\-/]*\.?)\s+(?=[A-Z(\"'“‘])"
+)
 
 
 def _split_line(index: int, text: str, block: int, page: int) -> list[_Piece]:
+    """One line, or two when a typist put two parts on it: a closing and its signature, or a
+    despatch number and the place-and-date line (or letterhead) beside it."""
     head, tail = _split_closing(text)
     if head is not None and tail:
         return [
             _Piece(index, head, block, page, hint="closing"),
             _Piece(index, tail, block, page, hint="signature"),
         ]
+    number = _NUMBER_PREFIX.match(text)
+    if number and not _is_prose(text[number.end():]):
+        return [
+            _Piece(index, number.group("number"), block, page, hint="number"),
+            _Piece(index, text[number.end():], block, page),
+        ]
     return [_Piece(index, text, block, page)]
+
+
+def _in_reading_order(pieces: list[_Piece], lines: list[Line]) -> list[_Piece]:
+    """Tesseract reads a label and the text beside it as two lines and may give the right one
+    first ('Closing of the ...' before 'Subject:'): pieces on one row are put left to right.
+    Blocks keep their positions, so the block sequence does not change."""
+    ordered = list(pieces)
+    for i in range(len(ordered) - 1):
+        a, b = ordered[i], ordered[i + 1]
+        if a.line != b.line and _same_row(lines[a.line], lines[b.line]) \
+                and _left_of(lines[b.line], lines[a.line]):
+            a.block, b.block = b.block, a.block
+            ordered[i], ordered[i + 1] = b, a
+    return ordered
+
+
+def _same_row(a: Line, b: Line) -> bool:
+    if a.box is None or b.box is None or a.page != b.page:
+        return False
+    top = max(a.box[1], b.box[1])
+    bottom = min(a.box[1] + a.box[3], b.box[1] + b.box[3])
+    taller, shorter = max(a.box[3], b.box[3]), min(a.box[3], b.box[3])
+    return taller <= 2 * shorter and bottom - top >= 0.5 * taller
+
+
+def _left_of(a: Line, b: Line) -> bool:
+    return a.box[0] + a.box[2] <= b.box[0] + 0.05 * b.box[2]
 
 
 def _new_block(lines: list[Line], previous: int, current: int) -> bool:
@@ -436,19 +652,22 @@ class _Tagger:
         strong = _strong_kind(text)
         if strong == "subject" and self.state.body_started:
             strong = None
-        if strong == "marginalia" and self.state.mode == "addressee":
-            strong = self._continuation(piece) or strong  # postal districts: 'W. C. 1.'
+        if strong == "marginalia" and self.state.mode == "addressee" and _ADDRESS.search(text):
+            piece.joins = self._continuation(piece) is not None  # postal districts: 'W. C. 1.'
+            strong = "addressee" if piece.joins else strong
         if strong is not None:
             return self._refine_strong(strong, piece)
-        return (
-            self._continuation(piece)
-            or self._positional(index, piece)
-            or self._head_kind(piece)
-            or "paragraph"
-        )
+        if self.state.head and _date_line_after_debris(text):
+            return "place_date"
+        continued = self._continuation(piece)
+        if continued:
+            piece.joins = True
+            return continued
+        return self._positional(index, piece) or self._head_kind(piece) or "paragraph"
 
     def _refine_strong(self, kind: str, piece: _Piece) -> str:
-        if kind == "place_date" and _is_caps(piece.text) and re.match(r"^\d{4}\s", piece.text):
+        if kind == "place_date" and _is_caps(piece.text) and (
+                re.match(r"^\d{4}\s", piece.text) or _STAMP_DATE.search(piece.text)):
             return "stamp"
         return kind
 
@@ -456,7 +675,9 @@ class _Tagger:
         state, text = self.state, piece.text
         same_block = piece.block == state.mode_block
         if state.mode == "addressee":
-            if same_block and state.mode_lines < 8 and not state.last_text.endswith(".") \
+            in_reach = same_block or (piece.block == state.mode_block + 1
+                                      and _expects_more_address(state.last_text))
+            if in_reach and state.mode_lines < 8 and not state.last_text.endswith(".") \
                     and len(text) <= 60 and not _is_prose(text):
                 return "addressee"
         elif state.mode == "subject":
@@ -532,17 +753,18 @@ class _Tagger:
         state, text = self.state, piece.text
         if not state.body_started and _SUBJECT_LOOSE.match(text) and len(text) <= 200:
             return "subject"
-        if _is_prose(text):
+        if _typed_prose(text) or (_is_prose(text) and not state.head):
             return None
         if _opens_addressee(text, in_head=state.head):
             return "addressee"
         if not state.head:
             return None
-        if ":" in text.rstrip(":") and _title_like(text):
+        typed = all(_well_formed(token) for token in text.split())
+        if ":" in text.rstrip(":") and _title_like(text) and typed:
             return "subject"
         if not state.seen_anchor and _letterhead_like(text):
             return "letterhead"
-        if _title_like(text):
+        if _title_like(text) and typed and len(text.split()) >= 2:
             return "subject"
         return "other"
 
@@ -559,14 +781,15 @@ class _Tagger:
             state.body_started = True
         if kind == "closing":
             state.closed = True
-        if kind == "signature":
-            state.signed = True
+        if kind == "signature" and not _ACTING_FOR.match(piece.text):
+            state.signed = True  # 'For the Minister:' announces the signer, it does not name him
         mode = _MODES.get(kind)
         if mode is not None and mode == state.mode and kind != "closing":
             state.mode_lines += 1
         else:
             state.mode, state.mode_lines = mode, 1
-            state.subject_prefixed = bool(_SUBJECT_STRICT.match(piece.text))
+            state.subject_prefixed = bool(_SUBJECT_STRICT.match(piece.text)
+                                          or _SUBJECT_BARE.match(piece.text))
         state.mode_block = piece.block
         state.last_text = piece.text
 
@@ -610,6 +833,13 @@ def _opens_addressee(text: str, *, in_head: bool) -> bool:
     if _FUNCTION_OPENER.match(text) and text.rstrip().endswith(","):
         return True
     return bool(_PERSON_OPENER.match(text)) and text.rstrip().endswith(",")
+
+
+def _expects_more_address(text: str) -> bool:
+    """An addressee line that cannot end the block ('The Honorable', 'The Minister of Finance,'):
+    the next line belongs to it even across the wide spacing of a despatch's head."""
+    return text.rstrip().endswith(",") or (
+        bool(_HONORIFIC_OPENER.match(text)) and len(text.split()) <= 3)
 
 
 def _mostly_capitalised(text: str) -> bool:
@@ -656,6 +886,7 @@ def _split_inline_catchwords(pieces: list[_Piece]) -> list[_Piece]:
 # --------------------------------------------------------------------------
 
 _ALONE = {"catchword", "page_number", "salutation", "place_date", "number"}
+_HEAD_PARTS = {"subject", "addressee"}
 _PROSE_KINDS = {"paragraph", "postscript", "quotation"}
 
 
@@ -684,6 +915,10 @@ def _continues_group(
     group: list[_Piece], piece: _Piece, lines: list[Line], widths: dict[int, int]
 ) -> bool:
     last = group[-1]
+    if piece.kind in _HEAD_PARTS and not piece.joins:
+        return False  # a second subject or addressee, not a line of the first
+    if piece.kind == last.kind == "addressee" and piece.block == last.block + 1:
+        return _expects_more_address(last.text)  # one block typed with wide line spacing
     if piece.kind != last.kind or piece.block != last.block or piece.kind in _ALONE:
         return False
     if piece.kind in _PROSE_KINDS:
@@ -893,13 +1128,25 @@ def _printed_number(segments: list[Segment]) -> int | None:
     return None
 
 
+_LETTERHEAD_PROSE = 40
+"""Words of prose a letterhead may hold (a printed heading in another language, a postal
+address) before an addressee or salutation still makes the page a first page."""
+
+
 def _head_score(segments: list[Segment]) -> int:
+    """How much of a letter's head the page shows before its body. Short paragraphs of stamp
+    and pencil debris do not end the head; after a few lines of prose only an addressee or a
+    salutation (never found inside a letter) still counts."""
     score = 0
     seen: set[str] = set()
+    prose_words = 0
     for position, segment in enumerate(segments):
-        if segment.kind in _PROSE_KINDS:
+        if segment.kind in _PROSE_KINDS and _typed_prose(segment.text):
+            prose_words += len(_words(segment.text))
+        if prose_words > _LETTERHEAD_PROSE:
             break
-        if segment.kind in seen:
+        late = prose_words and segment.kind not in ("addressee", "salutation")
+        if segment.kind in seen or late:
             continue
         seen.add(segment.kind)
         score += _HEAD_CUES.get(segment.kind, 0)
@@ -910,13 +1157,25 @@ def _head_score(segments: list[Segment]) -> int:
     return score
 
 
+_PROSE_AFTER_SIGNING = 20
+"""Words of prose after the closing or signature beyond which the page did not end there (a
+distribution note or a misread line may follow a signature; a letter's body does not)."""
+
+
 def _closes(segments: list[Segment]) -> bool:
-    kinds = [s.kind for s in segments if s.kind not in NON_READING]
-    signed_at = [i for i, kind in enumerate(kinds) if kind in ("closing", "signature")]
-    return bool(signed_at) and "paragraph" not in kinds[signed_at[-1]:]
+    reading = [s for s in segments if s.kind not in NON_READING]
+    signed_at = [i for i, s in enumerate(reading) if s.kind in ("closing", "signature")]
+    if not signed_at:
+        return False
+    after = reading[signed_at[-1]:]
+    prose = sum(len(_words(s.text)) for s in after
+                if s.kind in ("paragraph", "quotation") and _typed_prose(s.text))
+    return prose < _PROSE_AFTER_SIGNING
 
 
 def _ends_open(segments: list[Segment]) -> bool:
+    if _closes(segments):
+        return False
     tail = [s for s in segments if s.kind not in ("page_number", "marginalia", "stamp")]
     if not tail:
         return False

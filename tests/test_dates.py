@@ -137,3 +137,16 @@ def test_a_date_broken_over_two_lines_is_still_one_date():
 def test_ordinal_suffixes_of_american_typists_are_read():
     assert parse_date("June 22d, 1941") == D(1941, 6, 22)
     assert parse_date("3d September, 1939") == D(1939, 9, 3)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("APR 26 1939", D(1939, 4, 26)),
+    ("- AUG 15 1940", D(1940, 8, 15)),
+])
+def test_receipt_stamp_dates_without_commas(text, expected):
+    assert parse_date(text) == expected
+
+
+def test_figures_of_a_stamp_before_a_typed_date_are_not_a_date():
+    [mention] = find_dates("| 3 18 jo49 - Lisbon, Portugal, March 3, 1938.")
+    assert (mention.text, mention.value) == ("March 3, 1938", D(1938, 3, 3))

@@ -311,3 +311,100 @@ def test_rules_name_no_person_of_the_test_documents(module):
     for name in ("Halifax", "Welles", "Sumner", "Eden", "Stalin", "Winant", "Timoshenko",
                  "Halliday", "Schmolka", "Montgomery", "Gunther"):
         assert not re.search(rf"\b{name}\b", source, re.IGNORECASE), name
+
+
+# --- scanned heads --------------------------------------------------------------------
+
+
+def test_place_before_the_date_leaves_out_the_number_and_a_stamps_figures():
+    meta, _ = read("No. 12. Lisbon, March 3, 1938. Ce\n\nSir:\n\nI have the honor to report.")
+    assert (meta.number, meta.place, meta.doc_date) == ("12", "Lisbon", D(1938, 3, 3))
+    meta, _ = read("THE FOREIGN SERVICE\n| 3 18 jo49 - Lisbon, Portugal, March 3, 1938.\n\nSir:")
+    assert (meta.place, meta.doc_date) == ("Lisbon, Portugal", D(1938, 3, 3))
+
+
+def test_labelled_subject_wins_over_stamp_text_read_as_a_title():
+    text = ("LEGATION OF UTOPIA\nKeceivet\nDEPARTMENT OF STA\nLisbon, March 3, 1938.\n"
+            "SUBJECT; Transit of refugees.\nCOMMUHIC ATIONS\n\nSir:")
+    meta, _ = read(text)
+    assert meta.subject == "Transit of refugees."
+
+
+def test_subject_without_its_label_is_an_unlabelled_title_line():
+    meta, _ = read("Lisbon, March 3, 1938.\nVege\nTransit of Refugees.\n\nSir:")
+    assert meta.subject == "Transit of Refugees."
+
+
+def test_addressee_lines_cleared_of_ocr_specks():
+    text = ("Lisbon, March 3, 1938.\n\nTHE HONORABLE en re\nTHE SECRETARY OF STATE, Leelee,\n"
+            "/ , WASHINGTON,\n\nSIR:\n\nI have the honor to report.")
+    meta, _ = read(text)
+    assert (meta.recipient, meta.recipient_title, meta.recipient_place) == (
+        "The Secretary of State", "The Secretary of State", "Washington")
+
+
+def test_letterhead_broken_after_of_the_is_one_organisation():
+    meta, _ = read("LEGATION OF THE a\nUNITED STATES OF AMERICA\nLisbon, March 3, 1938.\n\nSir:")
+    assert meta.sender_org == "Legation of the United States of America"
+
+
+def test_signer_after_an_acting_line_and_a_scrawl():
+    meta, entities = read("Respectfully yours,\nFor the Minister:\n[Yer de reral ft [Tove e\n"
+                          "Frederick P. Roe,\nSecretary of Legation.")
+    assert (meta.sender, meta.sender_title) == ("Frederick P. Roe", "Secretary of Legation")
+    assert "Frederick P. Roe" in normalized(entities, "person")
+
+
+# --- persons named without a title ------------------------------------------------------
+
+
+def test_untitled_person_doing_what_people_do():
+    _, entities = read('Dear Sir,\n\nAt dinner Mr. Roe says, "Przybyl who was present was most '
+                       'confident." Later Kowalczyk said that nothing would change.')
+    assert {"Przybyl", "Kowalczyk"} <= set(normalized(entities, "person"))
+
+
+def test_untitled_person_the_writer_learnt_from():
+    _, entities = read("Dear Sir,\n\nYou know most of this already from\nPrzybyl, but I thought "
+                       "it might be useful to have it in order.")
+    assert normalized(entities, "person") == ["Przybyl"]
+
+
+def test_word_the_collection_uses_as_a_name_is_a_person():
+    text = "Dear Sir,\n\nBoth Kowalczyk, when he came, and the press agreed."
+    assert "Kowalczyk" not in normalized(read(text)[1], "person")  # used once: no evidence
+    _, entities = read(text, names={"kowalczyk": 3})
+    assert "Kowalczyk" in normalized(entities, "person")
+
+
+def test_all_mentions_of_an_untitled_person_are_found():
+    _, entities = read("Dear Sir,\n\nPrzybyl says the talks failed. I saw Przybyl on Monday.")
+    assert normalized(entities, "person") == ["Przybyl", "Przybyl"]
+
+
+@pytest.mark.parametrize("text", [
+    "The Poles who are now classified as foreigners will leave.",
+    "The Jews who have been registered must report.",
+    "This was settled between the original Bill and the final Kowalczyk.",
+    "The Kowalczyk Government fell, and the Arrow Cross says nothing.",
+    "Rumanians who were interned say nothing.",
+])
+def test_groups_things_and_longer_names_are_not_untitled_persons(text):
+    _, entities = read(f"Dear Sir,\n\n{text}", names={"kowalczyk": 3, "poles": 3, "arrow": 3,
+                                                     "cross": 3, "rumanians": 3, "jews": 3})
+    assert normalized(entities, "person") == []
+
+
+def test_short_form_of_a_titled_name_is_the_fuller_form():
+    _, entities = read("Dear Sir,\n\nProfessor A.\nRoe was interned. Later Professor Roe was released.")
+    assert set(normalized(entities, "person")) == {"Professor A. Roe"}
+
+
+def test_seed_persons_named_without_a_title(seed):
+    _, entities = seed
+    assert {"Winant", "Timoshenko"} <= set(normalized(entities, "person"))
+
+
+def test_grading_without_the_specks_after_it():
+    meta, _ = read("CONFIDENTIAL ON re\n\nSir:\n\nI have the honor to report.")
+    assert meta.classification == "CONFIDENTIAL"

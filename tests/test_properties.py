@@ -179,8 +179,6 @@ def test_a_date_line_is_found_between_other_lines(date, before, after):
     assert date in [m.value for m in mentions]
 
 
-@pytest.mark.xfail(strict=True, reason="archivist/dates.py: the day-month pattern's \\s+ spans "
-                   "line ends, so a number ending the line before takes the date line's month")
 def test_a_number_ending_the_line_before_does_not_take_the_dates_month():
     assert parse_date("Enclosures 2\nFebruary 23rd, 1941.") == datetime.date(1941, 2, 23)
 

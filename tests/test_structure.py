@@ -478,3 +478,137 @@ def test_ehri_despatch_stream_is_cut_at_each_despatch():
         pytest.skip(f"{EHRI_GT} is not here (a user's clone has no ../shared test material)")
     pages = [lines_of(path.read_text(encoding="utf-8"), i) for i, path in enumerate(paths)]
     assert document_starts(pages) == [0, 4, 7, 10, 13, 16]
+
+
+# --- OCR of scanned heads: stamps, pencil and specks around typed parts -----------------
+
+
+def test_despatch_number_typed_beside_the_place_and_date_is_its_own_segment():
+    segments = segment_document(lines_of("No. 12. Lisbon, March 3, 1938.\n\nSir:\n\nI have the honor."))
+    assert [(s.kind, s.text) for s in segments[:2]] == [
+        ("number", "No. 12."), ("place_date", "Lisbon, March 3, 1938.")]
+
+
+def test_despatch_number_before_a_letterhead_line_is_its_own_segment():
+    segments = segment_document(lines_of("NO. 44 THE FOREIGN SERVICE\nOF THE\nREPUBLIC OF UTOPIA"))
+    assert kinds(segments)[:2] == ["number", "letterhead"]
+
+
+def test_number_in_a_sentence_is_not_split_off():
+    text = "Sir:\n\nI refer to my despatch\nNo. 416, of August 11, 1937, and to the reply."
+    assert "number" not in kinds(segment_document(lines_of(text)))
+
+
+@pytest.mark.parametrize("debris", ["aa Lp we?", "TOobN", "on, tht 7A: wo", "pu 3 Wy"])
+def test_ocr_debris_of_stamps_and_pencil_is_marginalia(debris):
+    segments = segment_document(lines_of(f"Lisbon, March 3, 1938.\n{debris}\nSir:"))
+    assert kind_of(segments, debris) == "marginalia"
+
+
+@pytest.mark.parametrize("typed", [
+    "la plus rapprochée , il s'élance .",
+    "Przybylski in connection",
+    "VIII Preface.-Introduction.",
+    "da ist er im Haus",
+])
+def test_typed_lines_in_any_language_are_not_debris(typed):
+    segments = segment_document(lines_of(f"Dear Sir,\n\n{typed}"))
+    assert kind_of(segments, typed) != "marginalia"
+
+
+@pytest.mark.parametrize("closing", ["Respectfullv yours,", "Faithf ully ae", "Wincerelly yours,"])
+def test_closing_formula_misread_by_ocr_is_still_a_closing(closing):
+    text = f"Dear Sir,\nThe matter rests there until the Government replies.\n{closing}\nRichard Roe"
+    segments = segment_document(lines_of(text))
+    assert kinds(segments) == ["salutation", "paragraph", "closing", "signature"]
+
+
+def test_short_line_of_prose_starting_like_a_formula_is_not_a_closing():
+    segments = segment_document(lines_of("I remain hopeful.\nSincerely hoping for news"))
+    assert "closing" not in kinds(segments)
+
+
+@pytest.mark.parametrize("label", ["SUBJECT; Transit of refugees.", "a Subject: Transit of refugees."])
+def test_subject_label_misread_or_after_a_speck(label):
+    segments = segment_document(lines_of(f"Lisbon, March 3, 1938.\n\n{label}\n\nSir:"))
+    assert kind_of(segments, "Transit") == "subject"
+
+
+def test_subject_label_read_after_the_text_beside_it_is_put_first():
+    lines = [
+        Line("Lisbon, March 3, 1938.", 0, (600, 100, 500, 30), 1400),
+        Line("Closing of the Frontier with the", 0, (400, 200, 700, 30), 1400),
+        Line("Subject:", 0, (150, 203, 180, 30), 1400),
+        Line("Northern Provinces.", 0, (400, 240, 400, 30), 1400),
+    ]
+    segments = segment_document(lines)
+    assert [(s.kind, s.text) for s in segments][1] == (
+        "subject", "Subject:\nClosing of the Frontier with the\nNorthern Provinces.")
+
+
+def test_addressee_typed_with_wide_line_spacing_is_one_segment():
+    rows = [("Lisbon, March 3, 1938.", 600, 100), ("The Honorable", 150, 400),
+            ("The Secretary of State,", 250, 500), ("Washington.", 350, 600),
+            ("Sir:", 150, 700), ("I have the honor to report that the Bill was passed.", 150, 800)]
+    segments = segment_document(boxed(rows, 1400))
+    assert kinds(segments) == ["place_date", "addressee", "salutation", "paragraph"]
+    assert segments[1].text == "The Honorable\nThe Secretary of State,\nWashington."
+
+
+def test_place_and_date_after_a_stamps_figures_in_the_head():
+    text = "THE FOREIGN SERVICE\n| 3 18 jo49 - Lisbon, Portugal, March 3, 1938.\n\nSir:"
+    assert kind_of(segment_document(lines_of(text)), "Lisbon") == "place_date"
+
+
+def test_receipt_stamp_date_in_capitals_is_a_stamp():
+    segments = segment_document(lines_of("Lisbon, March 3, 1938.\nAPR 26 1939\nSir:"))
+    assert kind_of(segments, "APR 26 1939") == "stamp"
+
+
+def test_page_number_typed_with_a_tilde_for_a_dash():
+    assert kinds(segment_document(lines_of("~10-\nthere is always a good possibility."))) == [
+        "page_number", "paragraph"]
+
+
+def test_acting_signature_with_a_scrawl_between_still_names_the_signer():
+    text = ("Respectfully yours,\nFor the Minister:\n[Yer de reral ft [Tove e\n"
+            "Richard P. Roe,\nSecretary of Legation.")
+    segments = segment_document(lines_of(text))
+    assert kind_of(segments, "Richard P. Roe") == "signature"
+
+
+# --- page streams of scanned despatches --------------------------------------------------
+
+SCANNED_FIRST_PAGE = """LEGATION OF THE
+UNITED STATES OF AMERICA
+No. 12. Lisbon, March 3, 1938. Ce
+Subject: Transit of refugees.
+DIVISION OF
+AUG 15 1940
+ox So nei s oeeee
+on, tht 7A: wo
+au _— Vin:.
+The Honorable
+The Secretary of State,
+Washington.
+Sir:
+I have the honor to report that the Government has decided to close the frontier."""
+
+
+def test_a_despatch_head_behind_stamp_debris_opens_a_document_after_a_broken_off_page():
+    pages = [lines_of(LETTER_ONE_PAGE_1, 0), lines_of(SCANNED_FIRST_PAGE, 1)]
+    assert document_starts(pages) == [0, 1]
+
+
+def test_a_page_ending_in_a_misread_closing_and_signature_debris_closes():
+    last_page = ("-3-\nthe Government will not permit it.\nwennectully yours,\n"
+                 "891 samuel «.. 10nakez\namerican Consul Genersi\nFHB/sn\n"
+                 "To Départnent in oririnal\nand nectograph.")
+    enclosure = "TRANSLATION\n\nThe Law of August 29, 1942, reads as follows."
+    pages = [lines_of(last_page, 0), lines_of(enclosure, 1)]
+    assert document_starts(pages) == [0, 1]
+
+
+def test_specks_after_a_grading_line_leave_it_a_classification():
+    segments = segment_document(lines_of("CONFIDENTIAL ON re\n\nSir:\n\nI have the honor to report."))
+    assert segments[0].kind == "classification"
