@@ -150,13 +150,6 @@ _ACTORS = [
     "the Minister of Supply", "the Combined Shipping Board", "the Foreign Minister",
     "the Hungarian Government", "the Turkish Government",
 ]
-_VERBS = [
-    "has considered", "wishes to discuss", "will examine", "has received",
-    "is unable to accept", "has agreed to postpone", "would welcome",
-    "is anxious to settle", "has drawn attention to", "proposes to raise",
-    "has reserved its position on", "cannot yet determine", "has approved",
-    "is reviewing", "attaches great importance to", "will communicate",
-]
 _OBJECTS = [
     "the proposed agreement", "the question of frontiers", "the supply of munitions",
     "the draft communique", "the situation in the Far East", "the terms of the declaration",
@@ -184,7 +177,7 @@ def _chance(rng: np.random.Generator, p: float) -> bool:
 
 
 def _clause(rng: np.random.Generator) -> str:
-    text = f"{_pick(rng, _ACTORS)} {_pick(rng, _VERBS)} {_pick(rng, _OBJECTS)}"
+    text = f"{_pick(rng, _ACTORS)} {_pick(rng, synth._VERBS)} {_pick(rng, _OBJECTS)}"
     if _chance(rng, 0.6):
         text += f" {_pick(rng, _TAILS)}"
     return text

@@ -41,6 +41,17 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def query_db(db: Path, sql: str) -> list[tuple]:
+    """Rows of one query on a finished run's database, read-only, the connection closed."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
 def requires_shared(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not here (a user's clone has no ../shared test material)")

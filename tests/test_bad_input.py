@@ -16,7 +16,6 @@ import zlib
 from pathlib import Path
 from typing import Callable
 
-import duckdb
 import numpy as np
 import pytest
 from PIL import Image
@@ -28,6 +27,7 @@ from archivist.errors import PageError, SourceError
 from archivist.images import MAX_PAGE_PIXELS, count_pages, load_page
 from archivist.ocr import ocr_page, unturn_box
 from archivist.transcription import read_transcription
+from conftest import query_db as _q
 
 pytestmark = pytest.mark.integration
 
@@ -567,13 +567,6 @@ def bad_folder_run(tmp_path_factory: pytest.TempPathFactory):
         mp.undo()
     return folder, db, summary
 
-
-def _q(db: Path, sql: str):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_the_run_over_every_bad_input_completes_with_a_summary(bad_folder_run):

@@ -3,10 +3,10 @@
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.process_collection import run_collection
+from conftest import query_db as _q
 
 pytestmark = pytest.mark.integration
 
@@ -30,13 +30,6 @@ def seed_only_db(seed_text_path: Path, tmp_path_factory: pytest.TempPathFactory)
 def seed_text_path() -> Path:
     return Path(__file__).resolve().parents[1] / "data" / "raw" / "halifax_to_welles_1941-12-23.txt"
 
-
-def _q(db: Path, sql: str):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_seed_alone_is_one_letter_with_every_passage_once(seed_only_db):

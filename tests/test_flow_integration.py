@@ -4,10 +4,10 @@ import datetime
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.process_collection import run_collection
+from conftest import query_db as _q
 
 pytestmark = pytest.mark.integration
 
@@ -18,13 +18,6 @@ def first_run(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     summary = run_collection(str(sample_dir), str(db), workers=2)
     return db, summary
 
-
-def _q(db: Path, sql: str):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_sample_pages_are_stored_with_their_ocr_words(first_run):

@@ -16,7 +16,6 @@ import shutil
 import time
 from pathlib import Path
 
-import duckdb
 import pytesseract
 import pytest
 
@@ -25,6 +24,7 @@ from archivist.config import OcrSettings, Settings
 from archivist.errors import PageError
 from archivist.ocr import TesseractFault, ocr_page
 from tasks.ocr import _is_transient
+from conftest import query_db as _q
 
 pytestmark = pytest.mark.integration
 
@@ -186,13 +186,6 @@ def test_only_transient_faults_are_retried(exc, transient):
 # --------------------------------------------------------------------------
 # Through the real flow: a failures row per page, the run goes on
 # --------------------------------------------------------------------------
-
-def _q(db: Path, sql: str):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _run(folder: Path, db: Path, monkeypatch, settings: Settings | None = None):
