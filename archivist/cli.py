@@ -68,7 +68,7 @@ def _run(input: Path, db: Path, workers: int | None, verbose: bool):
     from archivist import prefect_env
 
     plan = plan_from_db(input, db, Settings())
-    if not plan.has_work and _has_documents(db):
+    if not plan.has_work and not _derived_is_stale(db):
         return _nothing_to_do(plan, db)
     prefect_env.configure(db.parent / ".prefect", verbose=verbose)
     from flows import process_collection as pc
@@ -184,13 +184,16 @@ def export_cmif_command(out_path: Path = typer.Argument(..., metavar="OUT.xml"),
     out.print(f"{written} letters written to {out_path}")
 
 
-def _has_documents(db: Path) -> bool:
+def _derived_is_stale(db: Path) -> bool:
     from archivist.store import Store
 
     if not db.exists():
-        return False
+        return True
     with Store(db, read_only=True) as store:
-        return store.query("SELECT count(*) FROM documents")[0][0] > 0
+        try:
+            return store.derived_is_stale()
+        except Exception:  # a database from before derived_state: let the flow migrate it
+            return True
 
 
 def _nothing_to_do(plan, db: Path):

@@ -86,6 +86,7 @@ def describe(
     _read_head(meta, segments)
     _read_addressee(meta, segments)
     _read_signature(meta, segments)
+    _read_from_line(meta, segments)
     meta.doc_type = _doc_type(segments)
     entities = _entities(segments, meta, century, _vocabulary(segments, names))
     meta.references = _unique(e.normalized for e in entities if e.kind == "reference")
@@ -346,7 +347,10 @@ def _addressee_block(segments: list[Segment]) -> tuple[int, list[str]] | None:
     lines: list[str] = []
     for segment in segments[found[0]:]:
         if segment.kind == "addressee":
-            lines.extend(_lines(segment))
+            for line in _lines(segment):
+                if _FROM_LINE.match(line) and lines:
+                    return found[0], lines  # 'TO: ...' then 'FROM: ...': the sender's line
+                lines.append(line)
         elif segment.kind not in NON_READING:
             break
     return found[0], lines
@@ -426,6 +430,32 @@ def _salutation_name(salutation: str | None) -> str | None:
         return None
     name = _title_case(match.group(1).strip())
     return None if name.lower() in _GENERIC_ADDRESS else name
+
+
+_FROM_LINE = re.compile(r"^(?:FROM|From)(?P<label>\s*[:\-–—])?\s*(?P<rest>[A-Z].*)$")
+
+
+def _read_from_line(meta: DocumentMeta, segments: list[Segment]) -> None:
+    """A FROM line in the head: 'FROM: Mr. Caldwell' names the sender when no signature did;
+    'FROM  Sofia' (a place, or a telegram's unlabelled origin) gives the place of origin."""
+    for segment in _head(segments):
+        if segment.kind not in ("other", "addressee", "letterhead"):
+            continue
+        for line in _lines(segment):
+            match = _FROM_LINE.match(line)
+            if not match:
+                continue
+            rest = _title_case(_clean(match.group("rest")))
+            if not re.search(r"[A-Za-zÀ-ÿ]{2}", rest):
+                continue
+            origin = _in_gazetteer(rest) or (
+                not match.group("label") and len(rest.split()) <= 2
+                and not _PERSON_TITLE_START.match(rest))
+            if origin:
+                meta.place = meta.place or rest.split(",")[0].strip()
+            elif match.group("label") and meta.sender is None:
+                meta.sender = rest
+            return
 
 
 def _read_signature(meta: DocumentMeta, segments: list[Segment]) -> None:
@@ -560,7 +590,10 @@ _PLACE_AFTER = re.compile(
 _FILE_NUMBER = re.compile(
     r"(?<![\w/])(?:[A-Z]{1,3}\s?)?\d{1,6}(?:\s?/\s?\d{1,6}){1,3}(?:/[A-Z]{1,3})?(?![\w/])"
 )
-_FILE_DECIMAL = re.compile(r"(?<![\w/.])\d{3}(?:\.\d{1,6}(?:/\d{1,6})?)?(?![\w/])")
+_FILE_DECIMAL = re.compile(r"(?<![\w/.])\d{3}(?:\s?\.\s?\d{1,6}(?:\s?/\s?\d{1,6})?)?(?![\w/])")
+_FILE_DECIMAL_SLASH = re.compile(r"(?<![\w/.])\d{3}\s?\.\s?\d{1,6}\s?/\s?\d{1,6}(?![\w/])")
+"""A decimal file number ('280.76/104', OCR may space it: '220 .03/4802'): found whole, before
+the slash pattern can take its tail ('76/104') for a reference of its own."""
 
 _ENTITY_KINDS = {"paragraph", "quotation", "postscript", "subject", "addressee", "salutation",
                  "signature", "place_date", "letterhead", "other", "classification"}
@@ -927,11 +960,17 @@ def _references(found: _Collector, segments: list[Segment]) -> None:
     for index, segment in enumerate(segments):
         if segment.kind in NON_READING:
             continue
+        pattern = _FILE_DECIMAL if segment.kind == "reference" else _FILE_DECIMAL_SLASH
+        taken: list[tuple[int, int]] = []
+        for match in pattern.finditer(segment.text):
+            taken.append(match.span())
+            found.add("reference", match.group(0), re.sub(r"\s+", "", match.group(0)), index,
+                      match.span())
         for match in _FILE_NUMBER.finditer(segment.text):
             if find_dates(match.group(0)):
                 continue
+            start, end = match.span()
+            if any(start < t_end and t_start < end for t_start, t_end in taken):
+                continue
             found.add("reference", match.group(0), re.sub(r"\s+", "", match.group(0)), index,
                       match.span())
-        if segment.kind == "reference":
-            for match in _FILE_DECIMAL.finditer(segment.text):
-                found.add("reference", match.group(0), match.group(0), index, match.span())

@@ -76,6 +76,9 @@ MIGRATIONS: list[tuple[int, str]] = [
         position INTEGER, chosen VARCHAR,
         alternatives STRUCT(text VARCHAR, witness_id VARCHAR, conf DOUBLE)[], margin DOUBLE);
     """),
+    (3, """
+    CREATE TABLE IF NOT EXISTS derived_state (built_at TIMESTAMP, sources_fingerprint VARCHAR);
+    """),
 ]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 # Tables recomputed from the witnesses on every run (collation, structure, metadata).
@@ -132,6 +135,19 @@ class Store:
         rows = self.con.execute("SELECT source_id, sha256, settings_hash, status FROM sources")
         return {r[0]: KnownSource(r[1], r[2], r[3]) for r in rows.fetchall()}
 
+    def sources_fingerprint(self) -> str:
+        """What the derived tables were computed from: every source's bytes, settings, status."""
+        return self.con.execute(
+            "SELECT coalesce(md5(string_agg(source_id || ':' || sha256 || ':' || status || ':' || "
+            "coalesce(settings_hash, ''), ',' ORDER BY source_id)), '') FROM sources").fetchone()[0]
+
+    def derived_is_stale(self) -> bool:
+        """Whether documents and the other derived tables lag behind the sources: after a run
+        killed between writing its sources and rebuilding them, the next run must rebuild even
+        though no file changed."""
+        row = self.con.execute("SELECT sources_fingerprint FROM derived_state").fetchone()
+        return row is None or row[0] != self.sources_fingerprint()
+
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()
 
@@ -177,6 +193,9 @@ class Store:
                     self.con.unregister("page_updates")
             if also is not None:
                 also(self.con)
+            self.con.execute("DELETE FROM derived_state")
+            self.con.execute("INSERT INTO derived_state VALUES (now(), ?)",
+                             [self.sources_fingerprint()])
 
     def drop_sources(self, source_ids: Iterable[str]) -> None:
         """Forget sources removed from the drop folder, so the corpus mirrors the folder."""

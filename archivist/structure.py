@@ -154,6 +154,15 @@ _HONORIFIC_OPENER = re.compile(
     r"(?:excellency|excellencies|majesty|royal\s+highness)\b|^h\.\s?e\.\s|^messrs\.?\s",
     re.IGNORECASE,
 )
+_FROM_LABEL = re.compile(
+    r"^(?:FROM|From)\s*[:\-–—]\s*(?=[A-Z])|^(?:FROM|From)\s+(?=[A-Z])\S+(?:\s+\S+){0,3}$")
+"""'FROM: Mr. Caldwell' (a memorandum's sender), 'FROM  Sofia' (a telegram's origin)."""
+_SENTENCE_OPENERS = frozenset("""
+the this that these those there their they then thus his her its our your with from for
+and but nor yet which what when where while whether after before since although though
+however moreover further furthermore also not none some any all each every one two
+""".split())
+"""Words a new sentence opens with: a page-foot catchword, not a signer's name."""
 _TO_OPENER = re.compile(r"^to\s*[-:–—]\s*(?P<rest>.*)$|^to\s+(?P<name>[A-Z].*)$", re.IGNORECASE)
 PERSON_TITLES = (
     "Mr", "Mrs", "Miss", "Ms", "Messrs", "M", "MM", "Mme", "Mlle", "Dr", "Herr", "Frau",
@@ -168,7 +177,7 @@ _PERSON_OPENER = re.compile(
     rf"^(?:{'|'.join(PERSON_TITLES)})\.?\s+[A-Z]"
 )
 _FUNCTION_OPENER = re.compile(
-    r"^the\s+(?:[A-Z][\w\-]*\s+)?(?:secretary|under[\s\-]secretary|minister|ambassador|"
+    r"^(?:the\s+(?:[A-Z][\w\-]*\s+)?)?(?:secretary|under[\s\-]secretary|minister|ambassador|"
     r"charg[ée]|consul|president|chairman|director|commissioner|governor|high\s+commissioner)\b",
     re.IGNORECASE,
 )
@@ -328,7 +337,7 @@ def marking_text(text: str) -> str | None:
     'CONFIDENTIAL': specks of one or two letters after the marking are left out), else None."""
     if len(text) > 45 or any(c.isdigit() for c in text):
         return None
-    tokens = text.split()
+    tokens = _rejoin_marking_words(text.split())
     while len(tokens) > 1 and len(re.sub(r"[^A-Za-z]", "", tokens[-1])) <= 2 \
             and tokens[-1].strip(".,;:").lower() not in ("and", "by", "en"):
         tokens.pop()
@@ -338,6 +347,23 @@ def marking_text(text: str) -> str | None:
             w in _GRADING or w in _HANDLING for w in words):
         return marking
     return None
+
+
+def _rejoin_marking_words(tokens: list[str]) -> list[str]:
+    """'CONF IDENTIAL' -> 'CONFIDENTIAL': OCR splits a spaced-out word; two neighbours are
+    joined when together they make a grading or handling word and the first alone does not."""
+    out: list[str] = []
+    for token in tokens:
+        if out:
+            joined = out[-1] + token
+            bare = re.sub(r"[^A-Za-z]", "", joined).lower()
+            first = re.sub(r"[^A-Za-z]", "", out[-1]).lower()
+            if (bare in _GRADING or bare in _HANDLING) and first not in _MARKING_WORDS \
+                    and re.fullmatch(r"[A-Za-z]+", out[-1]):
+                out[-1] = joined
+                continue
+        out.append(token)
+    return out
 
 
 def _is_salutation(text: str) -> bool:
@@ -666,14 +692,28 @@ class _Tagger:
         return self._positional(index, piece) or self._head_kind(piece) or "paragraph"
 
     def _refine_strong(self, kind: str, piece: _Piece) -> str:
+        if kind == "stamp" and self.state.head and not self.state.seen_anchor \
+                and _DOC_TYPE_HEADING.search(piece.text):
+            return "letterhead"  # 'TELEGRAM RECEIVED': the form's heading names the document
+        if kind == "stamp" and self.state.body_started and self._inside_paragraph(piece):
+            return "paragraph"  # a line of an all-capitals body that mentions receiving
         if kind == "place_date" and _is_caps(piece.text) and (
                 re.match(r"^\d{4}\s", piece.text) or _STAMP_DATE.search(piece.text)):
             return "stamp"
         return kind
 
+    def _inside_paragraph(self, piece: _Piece) -> bool:
+        """The piece continues the paragraph just read: same block, several words."""
+        index = self.pieces.index(piece)
+        before = self.pieces[index - 1] if index else None
+        return before is not None and before.kind == "paragraph" \
+            and before.block == piece.block and len(_words(piece.text)) >= 5
+
     def _continuation(self, piece: _Piece) -> str | None:
         state, text = self.state, piece.text
         same_block = piece.block == state.mode_block
+        if state.mode == "addressee" and _FROM_LABEL.match(text):
+            return None
         if state.mode == "addressee":
             in_reach = same_block or (piece.block == state.mode_block + 1
                                       and _expects_more_address(state.last_text))
@@ -715,9 +755,21 @@ class _Tagger:
             return "reference" if self.state.closed else "marginalia"
         if _INITIALS.match(text):
             return "signature"
+        if index == len(self.pieces) - 1 and self._closing_name(piece):
+            return "signature"
         if last and self._is_page_foot_catchword(index, piece):
             return "catchword"
         return None
+
+    def _closing_name(self, piece: _Piece) -> bool:
+        """A name alone in capitals ending the document after a finished sentence (a telegram's
+        'THORNBURY'): the sender, not a catchword (nothing follows it)."""
+        state, text = self.state, piece.text.strip()
+        words = _words(text)
+        return state.body_started and not state.signed and not state.closed \
+            and bool(_CAPS_NAME.match(text)) and 1 <= len(words) <= 3 \
+            and all(len(w) >= 3 and w.lower() not in _SENTENCE_OPENERS for w in words) \
+            and _ends_sentence(state.last_text)
 
     def _page_edges(self, index: int) -> tuple[bool, bool]:
         page = self.pieces[index].page
@@ -753,6 +805,8 @@ class _Tagger:
         state, text = self.state, piece.text
         if not state.body_started and _SUBJECT_LOOSE.match(text) and len(text) <= 200:
             return "subject"
+        if state.head and not state.body_started and _FROM_LABEL.match(text) and len(text) <= 70:
+            return "other"  # 'FROM: Mr. Caldwell', a telegram's 'FROM  Sofia': origin, not subject
         if _typed_prose(text) or (_is_prose(text) and not state.head):
             return None
         if _opens_addressee(text, in_head=state.head):

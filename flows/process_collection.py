@@ -59,7 +59,7 @@ def process_collection(input_dir: str = "data/raw",
             store.drop_sources(plan.removed)
         if plan.todo:
             _process_sources(store, plan, settings, summary, workers or default_workers())
-        if plan.has_work or not _has_documents(store):
+        if plan.has_work or store.derived_is_stale():
             derived, page_updates = assemble_task(load_corpus(store))
             store.replace_derived(derived, page_updates, also=_views_and_index)
         summary.count(store)
@@ -153,10 +153,6 @@ def _views_and_index(con) -> None:
 def _failure_line(row: dict) -> str:
     page = f" page {row['page_index'] + 1}" if row.get("page_index") is not None else ""
     return f"{row['path']}{page}: {row['stage']}: {row['error']}"
-
-
-def _has_documents(store: Store) -> bool:
-    return store.query("SELECT count(*) FROM documents")[0][0] > 0
 
 
 def _notify(*event: object) -> None:

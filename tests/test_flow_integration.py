@@ -101,3 +101,35 @@ def test_a_corrupt_image_gets_a_failure_row_and_the_rest_is_processed(
     assert sorted(Path(p).name for p in summary.failed) == ["aaa_corrupt.png",
                                                            "bbb_truncated.jpg"]
     assert _q(db, "SELECT status FROM sources WHERE path LIKE '%aaa_corrupt.png'") == [("failed",)]
+
+
+def test_a_run_killed_before_rebuilding_documents_is_completed_by_the_next(
+        seed_text_path, tmp_path: Path):
+    from archivist.discover import discover
+    from archivist.records import text_source_rows
+    from archivist.store import Store
+    from archivist.transcription import read_transcription
+
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    shutil.copy(seed_text_path, folder)
+    db = tmp_path / "archive.duckdb"
+    run_collection(str(folder), str(db), workers=1)
+    later = folder / "later.md"
+    later.write_text("SECRET\n\nMay 31, 1939.\n\nDear Sir,\n\n" + "A later letter about the "
+                     "shipping programme and the allocation of tonnage. " * 4 + "\n")
+    # What a run killed after storing its sources, before rebuilding documents, leaves behind:
+    (source,) = [s for s in discover(folder) if s.path.endswith("later.md")]
+    with Store(db) as store:
+        store.replace_source(*text_source_rows(source, read_transcription(later),
+                                               _settings_hash()))
+    summary = run_collection(str(folder), str(db), workers=1)
+    assert summary.new == []  # no file changed...
+    assert _q(db, "SELECT count(*) FROM documents") == [(2,)]  # ...but documents caught up
+
+
+def _settings_hash() -> str:
+    from archivist.config import Settings
+    from archivist.plan import settings_hash
+
+    return settings_hash(Settings())

@@ -408,3 +408,73 @@ def test_seed_persons_named_without_a_title(seed):
 def test_grading_without_the_specks_after_it():
     meta, _ = read("CONFIDENTIAL ON re\n\nSir:\n\nI have the honor to report.")
     assert meta.classification == "CONFIDENTIAL"
+
+
+TELEGRAM_FORM = """
+TELEGRAM RECEIVED
+
+SECRET
+
+FROM  Ankara
+
+Dated 1943 MAY 4
+
+Rec'd 9:40 a.m.
+
+Secretary of State,
+Washington.
+
+THE MINISTER HAS AGREED TO THE PROPOSED TERMS STOP THE GOVERNMENT
+RECEIVED THE NOTE OF THE FOREIGN OFFICE STOP WE
+EXPECT A REPLY SHORTLY.
+
+HALLORAN
+"""
+
+
+def test_telegram_form_head_and_signature():
+    meta, _ = read(TELEGRAM_FORM)
+    assert meta.doc_type == "telegram"
+    assert meta.subject is None
+    assert meta.place == "Ankara"
+    assert meta.recipient == "Secretary of State"
+    assert meta.sender == "Halloran"
+    assert meta.classification == "SECRET"
+
+
+MEMO_LABELS = """
+MEMORANDUM
+
+TO: Mr. Fairbairn
+FROM: Mr. Ostrander
+SUBJECT: Coal Deliveries
+DATE:     4th May, 1938
+
+The deliveries have been delayed again. I should be glad of your views.
+"""
+
+
+def test_memorandum_labelled_head_lines():
+    meta, _ = read(MEMO_LABELS)
+    assert meta.doc_type == "memorandum"
+    assert "Fairbairn" in meta.recipient and "Ostrander" not in meta.recipient
+    assert "Ostrander" in meta.sender
+    assert meta.subject == "Coal Deliveries"
+    assert meta.doc_date == D(1938, 5, 4)
+    assert meta.place is None
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("File No. 311.42/917", ["311.42/917"]),
+    ("711 .94/2203", ["711.94/2203"]),
+    ("Ref. 865.00/1204 and R 512/4/22", ["865.00/1204", "R512/4/22"]),
+])
+def test_decimal_file_numbers_are_read_whole(line, expected):
+    text = f"Dear Sir,\n\nThe papers are enclosed.\n\nYours faithfully,\nA. Smith\n\n{line}\n"
+    meta, _ = read(text)
+    assert sorted(meta.references) == sorted(expected)
+
+
+def test_classification_split_by_ocr_is_rejoined():
+    meta, _ = read("SEC RET\n\nLondon, 4th May, 1938.\n\nDear Sir,\n\nThe papers are enclosed.\n")
+    assert meta.classification == "SECRET"

@@ -612,3 +612,58 @@ def test_a_page_ending_in_a_misread_closing_and_signature_debris_closes():
 def test_specks_after_a_grading_line_leave_it_a_classification():
     segments = segment_document(lines_of("CONFIDENTIAL ON re\n\nSir:\n\nI have the honor to report."))
     assert segments[0].kind == "classification"
+
+
+TELEGRAM_FORM = """
+TELEGRAM RECEIVED
+
+FROM  Ankara
+
+Dated 1943 MAY 4
+
+Rec'd 9:40 a.m.
+
+Secretary of State,
+Washington.
+
+THE MINISTER HAS AGREED TO THE PROPOSED TERMS STOP THE GOVERNMENT
+RECEIVED THE NOTE OF THE FOREIGN OFFICE STOP WE
+EXPECT A REPLY SHORTLY.
+
+HALLORAN
+"""
+
+
+def test_telegram_form_parts():
+    segments = segment_document(lines_of(TELEGRAM_FORM))
+    assert kind_of(segments, "TELEGRAM RECEIVED") == "letterhead"
+    assert kind_of(segments, "FROM  Ankara") == "other"
+    assert kind_of(segments, "Secretary of State") == "addressee"
+    assert kind_of(segments, "RECEIVED THE NOTE") == "paragraph"
+    assert kind_of(segments, "HALLORAN") == "signature"
+    assert "stamp" not in kinds(segments)
+
+
+def test_stamp_after_the_head_is_still_a_stamp():
+    segments = segment_document(lines_of(
+        "Dear Sir,\n\nThe papers are enclosed.\n\nRECEIVED MAY 4 1938\n\nYours faithfully,\nA. Smith\n"))
+    assert kind_of(segments, "RECEIVED") == "stamp"
+
+
+def test_memorandum_from_line_is_not_part_of_the_addressee():
+    segments = segment_document(lines_of(
+        "MEMORANDUM\n\nTO: Mr. Fairbairn\nFROM: Mr. Ostrander\nSUBJECT: Coal\n\nThe coal is late.\n"))
+    assert kind_of(segments, "Fairbairn") == "addressee"
+    assert kind_of(segments, "Ostrander") == "other"
+
+
+def test_catchword_that_breaks_a_sentence_is_not_a_signature():
+    segments = segment_document(lines_of(
+        "Dear Sir,\n\nTHE MINISTER HAS AGREED TO THE PROPOSED\n\nTERMS\n"))
+    assert kind_of(segments, "TERMS") != "signature"
+
+
+def test_catchword_opening_the_next_sentence_is_not_a_signature():
+    segments = segment_document(lines_of(
+        "Dear Sir,\n\nTHE MINISTER HAS AGREED TO THE PROPOSED TERMS.\n\nTHE\n"))
+    assert [s.kind for s in segments if s.text == "THE"] != ["signature"]
