@@ -157,6 +157,8 @@ _HONORIFIC_OPENER = re.compile(
 _FROM_LABEL = re.compile(
     r"^(?:FROM|From)\s*[:\-–—]\s*(?=[A-Z])|^(?:FROM|From)\s+(?=[A-Z])\S+(?:\s+\S+){0,3}$")
 """'FROM: Mr. Caldwell' (a memorandum's sender), 'FROM  Sofia' (a telegram's origin)."""
+_TRAILING_SPECK = re.compile(r"\s+[.,;:'’`\-–—~_]{1,2}$")
+"""' .' that OCR leaves after the last word of a line: a speck, not part of the text."""
 _SENTENCE_OPENERS = frozenset("""
 the this that these those there their they then thus his her its our your with from for
 and but nor yet which what when where while whether after before since although though
@@ -764,12 +766,12 @@ class _Tagger:
     def _closing_name(self, piece: _Piece) -> bool:
         """A name alone in capitals ending the document after a finished sentence (a telegram's
         'THORNBURY'): the sender, not a catchword (nothing follows it)."""
-        state, text = self.state, piece.text.strip()
+        state, text = self.state, _TRAILING_SPECK.sub("", piece.text.strip())
         words = _words(text)
         return state.body_started and not state.signed and not state.closed \
             and bool(_CAPS_NAME.match(text)) and 1 <= len(words) <= 3 \
             and all(len(w) >= 3 and w.lower() not in _SENTENCE_OPENERS for w in words) \
-            and _ends_sentence(state.last_text)
+            and _ends_sentence(_TRAILING_SPECK.sub("", state.last_text))
 
     def _page_edges(self, index: int) -> tuple[bool, bool]:
         page = self.pieces[index].page
@@ -813,7 +815,7 @@ class _Tagger:
             return "addressee"
         if not state.head:
             return None
-        typed = all(_well_formed(token) for token in text.split())
+        typed = all(_well_formed(token) for token in _TRAILING_SPECK.sub("", text).split())
         if ":" in text.rstrip(":") and _title_like(text) and typed:
             return "subject"
         if not state.seen_anchor and _letterhead_like(text):

@@ -667,3 +667,11 @@ def test_catchword_opening_the_next_sentence_is_not_a_signature():
     segments = segment_document(lines_of(
         "Dear Sir,\n\nTHE MINISTER HAS AGREED TO THE PROPOSED TERMS.\n\nTHE\n"))
     assert [s.kind for s in segments if s.text == "THE"] != ["signature"]
+
+
+def test_trailing_speck_does_not_hide_a_closing_name_or_a_title():
+    segments = segment_document(lines_of(
+        "Economic Affairs: Coal Deliveries .\n\nLondon, 4th May, 1938.\n\nDear Sir,\n\n"
+        "THE COAL IS LATE STOP WE EXPECT IT SHORTLY. —\n\nHALLORAN .\n"))
+    assert kind_of(segments, "Coal Deliveries") == "subject"
+    assert kind_of(segments, "HALLORAN") == "signature"
