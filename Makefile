@@ -17,6 +17,7 @@ bench: system-deps $(STAMP)
 	$(PY) bench/flow_throughput.py --pages 12
 	$(PY) bench/fusion_cer.py --pages 8
 	$(PY) bench/passage_dedup.py --sizes 50000 100000 200000
+	$(PY) bench/metadata_fields.py --letters 24 --seed 7 --profiles clean degraded
 
 sample: $(STAMP)
 	$(PY) -m archivist.synth sample data/raw/synthetic
