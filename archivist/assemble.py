@@ -17,6 +17,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from rapidfuzz.distance import Levenshtein
+
 from archivist.align import Match, Token, find_matches, tokenize
 from archivist.collate import PageText, group_pages
 from archivist.fusion import Copy, Fused, fuse, proper_names
@@ -248,8 +250,6 @@ def _add_passage_group(out: _Derived, group_id: str, copies: list[Copy], fused: 
     """A duplicate passage group: every copy, its span in its witness, the canonical one."""
     if len(copies) < 2:
         return
-    from rapidfuzz.distance import Levenshtein
-
     canonical = [t.key for t in copies[fused.pivot].tokens]
     for i, copy in enumerate(copies):
         if not copy.tokens:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -29,7 +29,14 @@ def _commands() -> None:
 
 
 EXIT_NOTHING_PROCESSED = 1
+EXIT_USAGE = 2
 EXIT_ERROR = 3
+
+
+def _fail(exc: Exception, code: int) -> NoReturn:
+    """One line naming the problem, then the exit status the README documents."""
+    console.print(f"[red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -43,13 +50,12 @@ def run(input: Path = typer.Argument(Path("data/raw"), help="Folder (or file) of
     """Process every new or changed source under INPUT into the database."""
     if not input.exists():
         console.print(f"[red]error:[/] {input}: no such file or folder")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     started = time.perf_counter()
     try:
         summary = _run(input, db, workers, verbose)
     except ArchivistError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(EXIT_ERROR)
+        _fail(exc, EXIT_ERROR)
     except Exception as exc:  # a bug or an environment problem: one line, details on -v
         if verbose:
             console.print_exception()
@@ -101,8 +107,7 @@ def eval_command(gt_dir: Path = typer.Argument(..., help="Folder of NAME.gt.txt 
     try:
         pairs = find_pairs(gt_dir, images)
     except ArchivistError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2)
+        _fail(exc, EXIT_USAGE)
     results = evaluate(pairs, workers)
     table = Table("page", "raw CER %", "archivist CER %", "raw WER %", "archivist WER %",
                   "raw GT-side %", "archivist GT-side %", "raw s", "archivist s")
@@ -134,8 +139,7 @@ def query_command(sql: str = typer.Argument(..., help="One read-only SQL stateme
     try:
         columns, rows = query(db, sql)
     except ArchivistError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2)
+        _fail(exc, EXIT_USAGE)
     table = Table(*columns)
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
@@ -153,8 +157,7 @@ def search_command(text: str = typer.Argument(..., help="Words to look for."),
     try:
         hits = search(db, text, limit)
     except ArchivistError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2)
+        _fail(exc, EXIT_USAGE)
     table = Table("score", "date", "sender", "recipient", "subject", "snippet")
     for h in hits:
         table.add_row(f"{h.score:.2f}", str(h.doc_date or ""), h.sender or "", h.recipient or "",
@@ -179,8 +182,7 @@ def export_cmif_command(out_path: Path = typer.Argument(..., metavar="OUT.xml"),
     try:
         written = export_cmif(db, out_path, title=title, source_url=source_url)
     except ArchivistError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2)
+        _fail(exc, EXIT_USAGE)
     out.print(f"{written} letters written to {out_path}")
 
 

@@ -61,7 +61,7 @@ def fuse(copies: list[Copy], names: Counter | None = None) -> Fused:
     if len(copies) == 1:
         return Fused(tokens=list(copies[0].tokens), pivot_witness=copies[0].witness_id)
     names = names or Counter()
-    pivot = _initial_pivot(copies, names)
+    pivot = _initial_pivot(copies)
     columns = _columns(copies, pivot)
     qualities = _qualities(copies, columns, names)
     for copy, q in zip(copies, qualities):
@@ -71,7 +71,7 @@ def fuse(copies: list[Copy], names: Counter | None = None) -> Fused:
     tokens: list[Token] = []
     variants: list[Variant] = []
     for column in columns:
-        chosen, margin = _decide(column, copies, qualities, names)
+        chosen, margin = _decide(column, copies, qualities)
         words = column.readings[chosen]
         if len({_reading_key(r) for r in column.readings.values()}) > 1:
             variants.append(Variant(position=len(tokens), chosen=_text(words),
@@ -82,7 +82,7 @@ def fuse(copies: list[Copy], names: Counter | None = None) -> Fused:
                  pivot_witness=copies[pivot].witness_id)
 
 
-def _initial_pivot(copies: list[Copy], names: Counter) -> int:
+def _initial_pivot(copies: list[Copy]) -> int:
     """The longest copy, so that the first alignment loses as little as possible."""
     return max(range(len(copies)), key=lambda i: (len(copies[i].tokens), -i))
 
@@ -221,7 +221,7 @@ def proper_names(tokens: list[Token]) -> Counter:
     return names
 
 
-def _decide(column: _Column, copies: list[Copy], qualities: list[float], names: Counter
+def _decide(column: _Column, copies: list[Copy], qualities: list[float]
             ) -> tuple[int, float]:
     """The copy whose reading wins this column, and by how much.
 

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from flows.process_collection import run_collection
+from conftest import query_db as _rows
 
 pytestmark = pytest.mark.integration
 
@@ -23,14 +24,6 @@ SEED = REPO / "data" / "raw" / "halifax_to_welles_1941-12-23.txt"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EHRI_IMAGES = SHARED / "corpus" / "ehri-english" / "images"
 D = datetime.date
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _one_document(db: Path) -> dict:
