@@ -35,6 +35,18 @@ MIN_DOCUMENT_TOKENS = 30  # a leftover of a transcription shorter than this is n
 
 
 @dataclass
+class StoredOcr:
+    """An earlier OCR pass of a page (a run before a re-OCR): one more witness to fuse."""
+    witness_id: str
+    lines: list[TextLine] = field(default_factory=list)
+    confs: list[list[float]] = field(default_factory=list)
+
+    def tokens(self) -> list[Token]:
+        return tokenize([l.text for l in self.lines], self.witness_id, self.confs,
+                        [l.char_start for l in self.lines])
+
+
+@dataclass
 class StoredPage:
     page_id: str
     witness_id: str
@@ -47,10 +59,17 @@ class StoredPage:
     source_pages: int = 1
     lines: list[TextLine] = field(default_factory=list)
     confs: list[list[float]] = field(default_factory=list)  # per line, per word
+    other_ocr: list[StoredOcr] = field(default_factory=list)
 
     def tokens(self) -> list[Token]:
         return tokenize([l.text for l in self.lines], self.witness_id, self.confs,
                         [l.char_start for l in self.lines])
+
+    def lines_of(self, witness_id: str) -> list[TextLine] | None:
+        """The lines (with boxes) of one of this page's OCR witnesses, None for another's."""
+        if witness_id == self.witness_id:
+            return self.lines
+        return next((o.lines for o in self.other_ocr if o.witness_id == witness_id), None)
 
 
 @dataclass
@@ -71,8 +90,8 @@ class Corpus:
 
 
 def load_corpus(store: Store) -> Corpus:
-    """Each page with its newest OCR witness (lines and word confidences); each transcription
-    with its lines."""
+    """Each page with its newest OCR witness (lines and word confidences) and its earlier OCR
+    passes (re-OCR keeps them as witnesses); each transcription with its lines."""
     page_rows = store.query("""
         WITH latest AS (
             SELECT w.page_id, w.witness_id, w.text,
@@ -92,6 +111,14 @@ def load_corpus(store: Store) -> Corpus:
                         width=r[4], mean_conf=r[5], ocr_text=r[6] or "", words=r[7],
                         source_pages=r[8], lines=lines_by_witness.get(r[1], []),
                         confs=confs_by_witness.get(r[1], [])) for r in page_rows]
+    by_id = {p.page_id: p for p in pages}
+    for page_id, wid in store.query("""
+            SELECT w.page_id, w.witness_id FROM witnesses w LEFT JOIN ocr_runs r USING (run_id)
+            WHERE w.kind = 'ocr' ORDER BY r.finished_at DESC NULLS LAST, w.witness_id"""):
+        page = by_id.get(page_id)
+        if page is not None and wid != page.witness_id:
+            page.other_ocr.append(StoredOcr(wid, lines_by_witness.get(wid, []),
+                                            confs_by_witness.get(wid, [])))
     text_rows = store.query("""
         SELECT w.witness_id, s.path FROM witnesses w JOIN sources s USING (source_id)
         WHERE w.kind = 'transcription' ORDER BY s.path""")
@@ -224,8 +251,9 @@ def _fuse_pages(pages: list[StoredPage], stream: list[StoredPage], canonical_of:
     """One fused reading per canonical page, from every scan of it and every transcribed copy."""
     copies: dict[str, list[Copy]] = defaultdict(list)
     for p in pages:
-        copies[canonical_of.get(p.page_id, p.page_id)].append(
-            Copy(page_tokens[p.page_id], p.witness_id))
+        group = copies[canonical_of.get(p.page_id, p.page_id)]
+        group.append(Copy(page_tokens[p.page_id], p.witness_id))
+        group.extend(Copy(o.tokens(), o.witness_id) for o in p.other_ocr)
     for wid, matches in page_matches.items():
         for m, page_id in matches:
             copies[page_id].append(Copy(text_tokens[wid][m.b_start:m.b_end], wid))
@@ -297,8 +325,8 @@ def _page_lines(page: StoredPage, fused: Fused, index: int) -> list[Line]:
     """The fused page as lines. Where the fused reading kept the page's own OCR layout, lines
     keep their boxes and paragraphs their blank line; otherwise (a transcription was the best
     copy) the transcription's line breaks stand."""
-    own = fused.pivot_witness == page.witness_id
-    by_no = {l.line_no: l for l in page.lines} if own else {}
+    own = page.lines_of(fused.pivot_witness) or []
+    by_no = {l.line_no: l for l in own}
     lines: list[Line] = []
     last_line, last_par = None, None
     for t in fused.tokens:
@@ -423,9 +451,9 @@ def _overlapping_groups(matches: list[Match]) -> list[list[tuple[int, int]]]:
 
 
 def _add_variants(rows: dict, doc_id: str, page_id: str | None, variants: list) -> None:
-    for v in variants:
+    for n, v in enumerate(variants):  # n: rejected insertions can share a position
         rows["variants"].append({
-            "variant_id": short_id("v", doc_id, page_id, v.position, v.chosen),
+            "variant_id": short_id("v", doc_id, page_id, v.position, v.chosen, n),
             "document_id": doc_id, "page_id": page_id, "position": v.position,
             "chosen": v.chosen, "alternatives": v.alternatives, "margin": v.margin})
 

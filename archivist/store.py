@@ -136,10 +136,13 @@ class Store:
         return {r[0]: KnownSource(r[1], r[2], r[3]) for r in rows.fetchall()}
 
     def sources_fingerprint(self) -> str:
-        """What the derived tables were computed from: every source's bytes, settings, status."""
+        """What the derived tables were computed from: every source's bytes, settings, status,
+        and every witness (a re-OCR adds witnesses without changing any source)."""
         return self.con.execute(
             "SELECT coalesce(md5(string_agg(source_id || ':' || sha256 || ':' || status || ':' || "
-            "coalesce(settings_hash, ''), ',' ORDER BY source_id)), '') FROM sources").fetchone()[0]
+            "coalesce(settings_hash, ''), ',' ORDER BY source_id)), '') || "
+            "(SELECT coalesce(md5(string_agg(witness_id, ',' ORDER BY witness_id)), '') "
+            " FROM witnesses) FROM sources").fetchone()[0]
 
     def derived_is_stale(self) -> bool:
         """Whether documents and the other derived tables lag behind the sources: after a run
@@ -203,6 +206,19 @@ class Store:
             for sid in source_ids:
                 self._delete_source_rows(sid)
                 self.con.execute("DELETE FROM sources WHERE source_id = ?", [sid])
+
+    def add_witnesses(self, rows: dict[str, list[dict]], failures: list[dict]) -> None:
+        """Store a re-OCR's witnesses (words, lines) beside the earlier ones, atomically; a
+        witness stored before under the same id (the same run resumed) is replaced."""
+        ids = [r["witness_id"] for r in rows.get("witnesses", [])]
+        with self.transaction():
+            if ids:
+                for table in ("words", "lines", "witnesses"):
+                    self.con.execute(f"DELETE FROM {table} WHERE list_contains(?, witness_id)",
+                                     [ids])
+            for table, table_rows in rows.items():
+                insert_rows(self.con, table, table_rows)
+            insert_rows(self.con, "failures", failures)
 
     def add_run(self, row: dict) -> None:
         with self.transaction():

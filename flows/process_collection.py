@@ -26,9 +26,11 @@ from archivist.images import count_pages
 from archivist.ocr import tesseract_version
 from archivist.plan import Plan, make_plan
 from archivist.search import build_index
-from archivist.records import (failed_source_rows, image_source_rows, now, text_source_rows)
+from archivist.records import (failed_source_rows, image_source_rows, now, run_row,
+                               text_source_rows)
 from archivist.store import Store
 from archivist.summary import RunSummary
+from flows.artifacts import publish_run
 from tasks.ingest import assemble_task, read_transcription_task
 from tasks.ocr import ocr_page_task
 
@@ -63,7 +65,8 @@ def process_collection(input_dir: str = "data/raw",
             derived, page_updates = assemble_task(load_corpus(store))
             store.replace_derived(derived, page_updates, also=_views_and_index)
         summary.count(store)
-    summary.elapsed_s = round(time.perf_counter() - started, 2)
+        summary.elapsed_s = round(time.perf_counter() - started, 2)
+        publish_run(summary, store)
     return summary
 
 
@@ -71,11 +74,8 @@ def _process_sources(store: Store, plan: Plan, settings: Settings, summary: RunS
                      workers: int) -> None:
     run_id = "r" + uuid.uuid4().hex[:15]
     summary.run_id = run_id
-    run_row = {"run_id": run_id, "started_at": now(), "finished_at": None,
-               "engine": "tesseract", "engine_version": tesseract_version(),
-               "model": f"{settings.ocr.lang} (tessdata fast, Debian)",
-               "config": settings.as_dict()}
-    store.add_run(run_row)
+    run = run_row(run_id, settings, tesseract_version(), purpose="run")
+    store.add_run(run)
 
     def save(source: Source, source_row: dict, rows: dict[str, list[dict]]) -> None:
         store.replace_source(source_row, rows)
@@ -118,7 +118,7 @@ def _process_sources(store: Store, plan: Plan, settings: Settings, summary: RunS
             errors = [o for o in done if isinstance(o, BaseException)]
             save(source, *image_source_rows(source, page_counts[source.source_id], results,
                                             errors, run_id, plan.settings_hash))
-    store.add_run(run_row | {"finished_at": now()})
+    store.add_run(run | {"finished_at": now()})
 
 
 def _bounded(jobs: list, submit: Callable[[object], PrefectFuture], limit: int
