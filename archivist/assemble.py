@@ -160,6 +160,7 @@ class _Derived:
     page_numbers: dict[str, int] = field(default_factory=dict)
     page_texts: dict[str, str] = field(default_factory=dict)
     page_variants: dict[str, list] = field(default_factory=dict)
+    page_witnesses: dict[str, list[str]] = field(default_factory=dict)  # every copy fused
 
 
 def build_derived(corpus: Corpus, *, century: int | None = None
@@ -264,6 +265,7 @@ def _fuse_pages(pages: list[StoredPage], stream: list[StoredPage], canonical_of:
         out.page_texts[page.page_id] = "\n".join(_lines_of(result.tokens))
         _add_passage_group(out, "g" + page.page_id, group, result)
         out.page_variants[page.page_id] = result.variants
+        out.page_witnesses[page.page_id] = [c.witness_id for c in group]
     return fused
 
 
@@ -309,16 +311,12 @@ def _add_page_document(out: _Derived, doc_pages: list[StoredPage], fused: dict[s
     page_ids = [p.page_id for p in doc_pages]
     lines = [line for i, p in enumerate(doc_pages) for line in _page_lines(p, fused[p.page_id], i)]
     segments = segment_document(lines)
-    witnesses = sorted({c for p in doc_pages for c in _witnesses_of(fused[p.page_id])})
+    witnesses = sorted({w for p in doc_pages for w in out.page_witnesses.get(p.page_id, [])})
     _add_document(out.rows, doc_id, segments, page_ids, witnesses, century, names)
     for p in doc_pages:
         out.page_document[p.page_id] = doc_id
         _add_variants(out.rows, doc_id, p.page_id, out.page_variants.get(p.page_id, []))
     out.page_numbers.update(_printed_page_numbers(segments, page_ids))
-
-
-def _witnesses_of(fused: Fused) -> set[str]:
-    return {t.source for t in fused.tokens if t.source}
 
 
 def _page_lines(page: StoredPage, fused: Fused, index: int) -> list[Line]:

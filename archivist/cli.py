@@ -262,6 +262,26 @@ def _blank(value: object) -> str:
     return "" if value is None else str(value)
 
 
+@app.command("report")
+def report_command(out_dir: Optional[Path] = typer.Option(
+                       None, "--out", help="Folder for the HTML [default: report/ beside the "
+                                           "database]."),
+                   db: Path = typer.Option(Path("data/processed/archive.duckdb"))) -> None:
+    """Static HTML review pages: each scan with its word boxes beside the reading text."""
+    from archivist.report import write_report
+
+    target = out_dir or db.parent / "report"
+    try:
+        counts = write_report(db, target)
+    except ArchivistError as exc:
+        _fail(exc, EXIT_USAGE)
+    out.print(f"{counts.documents} documents, {counts.page_images} page images, "
+              f"{counts.variants} variants: open {target / 'index.html'}")
+    if counts.missing_images:
+        out.print(f"[yellow]{counts.missing_images} scans could not be shown[/] (moved, changed "
+                  "or unreadable since they were processed): their pages say which")
+
+
 export_app = typer.Typer(help="Write the corpus in standard archival formats.")
 app.add_typer(export_app, name="export")
 
