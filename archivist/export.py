@@ -18,14 +18,11 @@ own folder and renamed into place, so an interrupted export leaves whole files o
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import hashlib
 import itertools
 import json
 import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence, Set
 from dataclasses import dataclass
@@ -37,6 +34,8 @@ import duckdb
 
 from archivist.analytics import open_read_only
 from archivist.errors import UsageError
+from archivist.outfiles import (atomic_path, check_inside, output_path, prepare_folder,
+                                 safe_name, write_bytes)
 
 __all__ = ["ALL_FORMATS", "ALTO_NS", "XHTML_NS", "ExportCounts", "OcrWord", "PageInfo",
            "alto_xml", "export_corpus", "hocr_xhtml", "safe_name"]
@@ -52,13 +51,8 @@ HOCR_CAPABILITIES = "ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf"
 
 # Rows fetched at a time when streaming a corpus's words: bounded memory on large corpora.
 FETCH_ROWS = 10_000
-# Longest file name stem kept from an id; the rest is replaced by a hash (file systems stop at
-# 255 bytes, and the suffix and temporary-file prefix need room).
-MAX_STEM = 120
-
 # Characters XML 1.0 cannot carry even escaped; OCR output and file names can contain them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]|\.{2,}|^\.")
 
 
 @dataclass(frozen=True)
@@ -116,7 +110,7 @@ def export_corpus(db: Path, out_dir: Path,
     wanted = _check_formats(formats)
     pages = documents = tables = 0
     with open_read_only(db) as con:  # before the output folder: a bad --db creates nothing
-        _prepare_out_dir(out_dir)
+        prepare_folder(out_dir, "the export")
         try:
             if wanted & {"alto", "hocr"}:
                 pages = _export_pages(con, out_dir, wanted)
@@ -141,81 +135,9 @@ def _check_formats(formats: Set[str]) -> frozenset[str]:
     return wanted
 
 
-def _prepare_out_dir(out_dir: Path) -> None:
-    """Create the output folder, or say clearly why it cannot be used."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"cannot export to {out_dir}: it is not a directory")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot export to {out_dir}: {exc.strerror or exc}") from exc
-
-
-# -- file names and atomic writes --------------------------------------------------------------
-
-def safe_name(identifier: str) -> str:
-    """A file name stem for ``identifier`` that cannot leave its folder.
-
-    Only ``[A-Za-z0-9._-]`` is kept; runs of dots and a leading dot are replaced too (no
-    ``..`` anywhere, no ``.`` or hidden files); an empty or over-long result is filled in.
-    The pipeline's ids pass unchanged; an id that had to change gets a hash of the original
-    appended, so two ids that differ only in unsafe characters (``a/b``, ``a_b``) still get
-    two files.
-    """
-    stem = _UNSAFE.sub("_", identifier)
-    if stem == identifier and 0 < len(stem) <= MAX_STEM:
-        return stem
-    digest = hashlib.sha256(identifier.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    return f"{stem[:MAX_STEM] or '_'}-{digest}"
-
-
-def _target(out_dir: Path, folder: str, identifier: str, suffix: str) -> Path:
-    """``out_dir/folder/<safe name><suffix>``, refused unless it resolves inside ``out_dir``
-    (a symlinked folder planted in the output must not redirect the write)."""
-    path = out_dir / folder / f"{safe_name(identifier)}{suffix}"
-    _check_inside(out_dir, path)
-    return path
-
-
-def _check_inside(out_dir: Path, path: Path) -> None:
-    if not path.resolve().is_relative_to(out_dir.resolve()):
-        raise UsageError(f"refusing to write {path}: it resolves outside {out_dir}")
-
-
-def _make_folder(out_dir: Path, folder: str) -> None:
-    path = out_dir / folder
-    _check_inside(out_dir, path)
-    path.mkdir(exist_ok=True)
-
-
-@contextlib.contextmanager
-def _atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target`` to write to; renamed onto ``target`` when the block
-    succeeds, removed when it fails. Readers see the old file or the new one, never a part."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; publish like a normal file
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _write_bytes(target: Path, data: bytes) -> None:
-    with _atomic_path(target) as tmp, open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _umask() -> int:
-    """The process umask (only readable by setting it, so set it straight back)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _ensure_folder(out_dir: Path, folder: str) -> None:
+    check_inside(out_dir, out_dir / folder)
+    (out_dir / folder).mkdir(exist_ok=True)
 
 
 # -- pages: ALTO and hOCR ----------------------------------------------------------------------
@@ -244,13 +166,15 @@ ORDER BY p.page_id, wd.block, wd.par, wd.line, wd.word
 def _export_pages(con: duckdb.DuckDBPyConnection, out_dir: Path, wanted: frozenset[str]) -> int:
     """One ALTO and/or hOCR file per page with an OCR witness; returns the number of pages."""
     for folder in wanted & {"alto", "hocr"}:
-        _make_folder(out_dir, folder)
+        _ensure_folder(out_dir, folder)
     count = 0
     for page, words in _pages_with_words(con):
         if "alto" in wanted:
-            _write_bytes(_target(out_dir, "alto", page.page_id, ".xml"), alto_xml(page, words))
+            write_bytes(output_path(out_dir, "alto", page.page_id, ".xml"),
+                        alto_xml(page, words))
         if "hocr" in wanted:
-            _write_bytes(_target(out_dir, "hocr", page.page_id, ".html"), hocr_xhtml(page, words))
+            write_bytes(output_path(out_dir, "hocr", page.page_id, ".html"),
+                        hocr_xhtml(page, words))
         count += 1
     return count
 
@@ -463,13 +387,13 @@ def _export_documents(con: duckdb.DuckDBPyConnection, out_dir: Path,
     names = [d[0] for d in cursor.description]
     documents = [dict(zip(names, row)) for row in cursor.fetchall()]
     if "text" in wanted:
-        _make_folder(out_dir, "text")
+        _ensure_folder(out_dir, "text")
         for doc in documents:
-            target = _target(out_dir, "text", doc["document_id"], ".txt")
-            _write_bytes(target, ((doc.get("text") or "") + "\n").encode("utf-8"))
+            target = output_path(out_dir, "text", doc["document_id"], ".txt")
+            write_bytes(target, ((doc.get("text") or "") + "\n").encode("utf-8"))
     if "jsonl" in wanted:
         target = out_dir / "documents.jsonl"
-        _check_inside(out_dir, target)
+        check_inside(out_dir, target)
         _write_jsonl(target, _document_records(con, documents))
     return len(documents)
 
@@ -505,7 +429,7 @@ def _segment_record(row: tuple) -> dict[str, Any]:
 
 def _write_jsonl(target: Path, records: Iterator[dict[str, Any]]) -> None:
     """One JSON object a line, UTF-8 (not \\u-escaped), written atomically."""
-    with _atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as handle:
         for record in records:
             handle.write(json.dumps(record, ensure_ascii=False, default=_json_value) + "\n")
         handle.flush()
@@ -532,11 +456,11 @@ ORDER BY table_name
 
 def _export_tables(con: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
     """``parquet/<table>.parquet`` for every base table (views are queries, not data)."""
-    _make_folder(out_dir, "parquet")
+    _ensure_folder(out_dir, "parquet")
     tables = [row[0] for row in con.execute(_TABLES_SQL).fetchall()]
     for table in tables:
-        target = _target(out_dir, "parquet", table, ".parquet")
-        with _atomic_path(target) as tmp:
+        target = output_path(out_dir, "parquet", table, ".parquet")
+        with atomic_path(target) as tmp:
             con.execute(f"COPY {_quote_identifier(table)} TO {_quote_literal(str(tmp))} "
                         "(FORMAT parquet)")
     return len(tables)

@@ -25,12 +25,9 @@ saying why; the report is still written.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import html
 import io
-import os
 import re
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +40,7 @@ from archivist.analytics import open_read_only
 from archivist.discover import file_sha256
 from archivist.errors import UsageError
 from archivist.images import load_page
+from archivist.outfiles import output_path, prepare_folder, safe_name, write_bytes
 
 __all__ = ["IMAGE_WIDTH", "CONF_BANDS", "ReportCounts", "write_report", "safe_name"]
 
@@ -70,7 +68,6 @@ MAX_DRIFT = 12
 CSP = ("default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; "
        "base-uri 'none'; form-action 'none'")
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _WORD = re.compile(r"\S+")
 
 
@@ -144,7 +141,7 @@ def write_report(db: Path, out_dir: Path) -> ReportCounts:
     DatabaseBusy while a run writes to it.
     """
     db, out_dir = Path(db), Path(out_dir)
-    _prepare_output(out_dir)
+    prepare_folder(out_dir, "the report")
     con = open_read_only(db)
     try:
         try:
@@ -684,60 +681,11 @@ def _alternatives(v: _Variant, witnesses: dict[str, dict]) -> str:
 
 # -- files ----------------------------------------------------------------------------------
 
-def safe_name(ident: str) -> str:
-    """A file name for an id: only [A-Za-z0-9._-], never hidden or empty.
-
-    Ids are hashes in every database the pipeline writes, but a report must not write where a
-    crafted or foreign database says; an id that had to be changed gets a hash of the original,
-    so two ids never share a file.
-    """
-    cleaned = _UNSAFE.sub("_", str(ident)).lstrip(".")[:80]
-    if cleaned == ident and cleaned:
-        return cleaned
-    return f"{cleaned or 'id'}-{hashlib.sha256(str(ident).encode()).hexdigest()[:10]}"
-
-
-def _prepare_output(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"cannot write the report to {out_dir}: it is not a folder")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create the report folder {out_dir}: "
-                         f"{exc.strerror or exc}") from exc
-
-
-def _inside(out_dir: Path, folder: str, name: str) -> Path:
-    """out_dir/folder/name, refused unless it resolves inside out_dir (a name with a path in
-    it, or a symlinked folder leading elsewhere)."""
-    root = out_dir.resolve()
-    target = (out_dir / folder / name) if folder else (out_dir / name)
-    if _UNSAFE.search(name) or name.startswith(".") or folder not in ("", "documents", "images") \
-            or not target.resolve().is_relative_to(root) or target.resolve() == root:
-        raise UsageError(f"refusing to write {target}: it is not inside {out_dir}")
-    return target
-
-
 def _write_file(out_dir: Path, folder: str, name: str, data: bytes) -> None:
-    """Write atomically: a temporary file in the same folder, renamed over the target, so an
-    open report never shows half a file. No fsync: the report is regenerated at will."""
-    target = _inside(out_dir, folder, name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; publish like a normal file
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """Atomically, so an open report never shows half a file; `name` is already safe."""
+    stem, dot, suffix = name.rpartition(".")
+    path = output_path(out_dir, folder, stem, dot + suffix)
+    write_bytes(path, data)
 
 
 def _first_line(exc: BaseException) -> str:
