@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from archivist.errors import ArchivistError
+from archivist.errors import ArchivistError, UsageError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Scanned archival pages and old transcriptions in, a DuckDB corpus out.")
@@ -45,15 +45,26 @@ def run(input: Path = typer.Argument(Path("data/raw"), help="Folder (or file) of
                                      "transcriptions."),
         db: Path = typer.Option(Path("data/processed/archive.duckdb"), help="DuckDB file."),
         workers: Optional[int] = typer.Option(None, min=1, help="Pages OCR'd at once "
-                                              "[default: number of CPUs]."),
+                                              "(default: the number of CPUs; on a Dask "
+                                              "cluster at --address, its worker threads)."),
+        runner: str = typer.Option("threads", metavar="[threads|dask]", help="Where pages "
+                                   "are OCR'd: threads of this process, or Dask workers "
+                                   "(docs/scaling.md)."),
+        address: Optional[str] = typer.Option(None, help="The Dask scheduler, tcp://HOST:PORT "
+                                              "(default: a local cluster of --workers "
+                                              "processes)."),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs.")
         ) -> None:
     """Process every new or changed source under INPUT into the database."""
     if not input.exists():
         console.print(f"[red]error:[/] {input}: no such file or folder")
         raise typer.Exit(EXIT_USAGE)
+    if runner not in ("threads", "dask"):
+        _fail(UsageError(f"--runner {runner}: use threads or dask"), EXIT_USAGE)
+    if address and runner != "dask":
+        _fail(UsageError("--address is for --runner dask"), EXIT_USAGE)
     started = time.perf_counter()
-    summary = _guarded(lambda: _run(input, db, workers, verbose), verbose)
+    summary = _guarded(lambda: _run(input, db, workers, verbose, runner, address), verbose)
     summary.elapsed_s = round(time.perf_counter() - started, 2)
     _print_summary(summary)
     if not summary.processed_anything:
@@ -61,9 +72,12 @@ def run(input: Path = typer.Argument(Path("data/raw"), help="Folder (or file) of
 
 
 def _guarded(job: Callable[[], T], verbose: bool) -> T:
-    """Run a job that writes: its errors as one line and exit 3, a traceback only on -v."""
+    """Run a job that writes: its errors as one line (exit 2 for a usage error, else 3), a
+    traceback only on -v."""
     try:
         return job()
+    except UsageError as exc:
+        _fail(exc, EXIT_USAGE)
     except ArchivistError as exc:
         _fail(exc, EXIT_ERROR)
     except Exception as exc:  # a bug or an environment problem: one line, details on -v
@@ -74,7 +88,8 @@ def _guarded(job: Callable[[], T], verbose: bool) -> T:
         raise typer.Exit(EXIT_ERROR)
 
 
-def _run(input: Path, db: Path, workers: int | None, verbose: bool):
+def _run(input: Path, db: Path, workers: int | None, verbose: bool, runner: str = "threads",
+         address: str | None = None):
     from archivist.config import Settings
     from archivist.plan import plan_from_db
     from archivist import prefect_env
@@ -97,7 +112,7 @@ def _run(input: Path, db: Path, workers: int | None, verbose: bool):
 
         pc.progress_hooks.append(on_event)
         try:
-            return pc.run_collection(str(input), str(db), workers)
+            return pc.run_collection(str(input), str(db), workers, runner, address)
         finally:
             pc.progress_hooks.remove(on_event)
 

@@ -25,6 +25,9 @@ class SourceError(ArchivistError):
         self.problem = problem
         super().__init__(f"{path}: {problem}")
 
+    def __reduce__(self):  # rebuilt from its fields, so it crosses to and from Dask workers
+        return (type(self), (self.path, self.problem))
+
 
 class PageError(ArchivistError):
     """One page of a source failed (decode, preprocessing, Tesseract error or time-out)."""
@@ -35,6 +38,9 @@ class PageError(ArchivistError):
         self.stage = stage
         self.problem = problem
         super().__init__(f"{path} page {page_index + 1}: {stage}: {problem}")
+
+    def __reduce__(self):  # rebuilt from its fields, so it crosses to and from Dask workers
+        return (type(self), (self.path, self.page_index, self.stage, self.problem))
 
 
 class TesseractMissing(ArchivistError):

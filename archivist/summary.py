@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from archivist.store import Store
 
@@ -19,10 +22,27 @@ class RunSummary:
     documents: int = 0
     elapsed_s: float = 0.0
     run_id: str | None = None
+    # Seconds per stage of the flow body (not the Prefect start-up before it): "plan" (open the
+    # database, discover and hash the sources), "ocr" (wall time of the page phase, the writes
+    # of finished sources included), "write" (inside Store.replace_source), "page_seconds" (the
+    # sum of PageOcr.seconds: load, preprocess and Tesseract per page, added over the workers;
+    # a page taken from the cache counts its first OCR), "assemble" (load the corpus, collate,
+    # fuse, structure), "index" (views and search index) and "store_derived" (writing the derived
+    # tables, the index excluded). bench/pipeline_cost.py prints them.
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def processed_anything(self) -> bool:
         return bool(set(self.new) - set(self.failed)) or bool(self.unchanged)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Add the time spent in the block to stages[name]."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - started
 
     def count(self, store: Store) -> None:
         self.pages, self.words, self.documents = store.query(

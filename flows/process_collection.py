@@ -21,7 +21,7 @@ from archivist.analytics import create_views
 from archivist.assemble import load_corpus
 from archivist.config import Settings
 from archivist.discover import Source
-from archivist.errors import ArchivistError
+from archivist.errors import ArchivistError, UsageError
 from archivist.images import count_pages
 from archivist.ocr import tesseract_version
 from archivist.plan import Plan, make_plan
@@ -57,13 +57,22 @@ def process_collection(input_dir: str = "data/raw",
                          dict(store.query("SELECT source_id, path FROM sources")))
         summary = RunSummary(unchanged=[s.path for s in plan.unchanged],
                              removed=len(plan.removed))
+        summary.stages["plan"] = time.perf_counter() - started
         if plan.removed:
-            store.drop_sources(plan.removed)
+            with summary.stage("write"):
+                store.drop_sources(plan.removed)
         if plan.todo:
             _process_sources(store, plan, settings, summary, workers or default_workers())
         if plan.has_work or store.derived_is_stale():
-            derived, page_updates = assemble_task(load_corpus(store))
-            store.replace_derived(derived, page_updates, also=_views_and_index)
+            def views_and_index(con) -> None:
+                with summary.stage("index"):
+                    _views_and_index(con)
+
+            with summary.stage("assemble"):
+                derived, page_updates = assemble_task(load_corpus(store))
+            with summary.stage("store_derived"):
+                store.replace_derived(derived, page_updates, also=views_and_index)
+            summary.stages["store_derived"] -= summary.stages.get("index", 0.0)
         summary.count(store)
         summary.elapsed_s = round(time.perf_counter() - started, 2)
         publish_run(summary, store)
@@ -78,7 +87,8 @@ def _process_sources(store: Store, plan: Plan, settings: Settings, summary: RunS
     store.add_run(run)
 
     def save(source: Source, source_row: dict, rows: dict[str, list[dict]]) -> None:
-        store.replace_source(source_row, rows)
+        with summary.stage("write"):
+            store.replace_source(source_row, rows)
         summary.new.append(source.path)
         if source_row["status"] != "done":
             summary.failed.append(source.path)
@@ -106,11 +116,15 @@ def _process_sources(store: Store, plan: Plan, settings: Settings, summary: RunS
                                     plan.settings_hash, settings)
 
     outcomes: dict[str, list] = {}
+    pages_started = time.perf_counter()
+    summary.stages["page_seconds"] = 0.0
     for (source, index), outcome in _bounded(jobs, submit, workers):
         if source.kind == "text":
             save(source, *_text_rows(source, outcome, plan.settings_hash))
             continue
         _notify("page", source.path)
+        if not isinstance(outcome, BaseException):
+            summary.stages["page_seconds"] += outcome.seconds
         done = outcomes.setdefault(source.source_id, [])
         done.append(outcome)
         if len(done) == page_counts[source.source_id]:
@@ -118,6 +132,7 @@ def _process_sources(store: Store, plan: Plan, settings: Settings, summary: RunS
             errors = [o for o in done if isinstance(o, BaseException)]
             save(source, *image_source_rows(source, page_counts[source.source_id], results,
                                             errors, run_id, plan.settings_hash))
+    summary.stages["ocr"] = time.perf_counter() - pages_started
     store.add_run(run | {"finished_at": now()})
 
 
@@ -160,11 +175,26 @@ def _notify(*event: object) -> None:
         hook(*event)
 
 
-def run_collection(input_dir: str, db: str, workers: int | None = None) -> RunSummary:
-    """Run the flow with a thread pool of `workers` (one Tesseract process per thread)."""
-    n = workers or default_workers()
-    runner = ThreadPoolTaskRunner(max_workers=n)
-    return process_collection.with_options(task_runner=runner)(input_dir, db, n)
+def run_collection(input_dir: str, db: str, workers: int | None = None,
+                   runner: str = "threads", address: str | None = None) -> RunSummary:
+    """Run the flow, its page tasks on `runner`; this process alone writes the database.
+
+    - "threads": a pool of `workers` threads here (default: the number of CPUs), one Tesseract
+      process each;
+    - "dask": the Dask cluster whose scheduler is at `address` (tcp://HOST:PORT), or a local
+      one of `workers` processes; see flows/dask_runner.py and docs/scaling.md.
+    """
+    if runner == "threads":
+        if address:
+            raise UsageError("--address is for --runner dask")
+        n = workers or default_workers()
+        task_runner = ThreadPoolTaskRunner(max_workers=n)
+        return process_collection.with_options(task_runner=task_runner)(input_dir, db, n)
+    if runner != "dask":
+        raise UsageError(f"unknown runner {runner!r}: use threads or dask")
+    from flows.dask_runner import on_dask
+
+    return on_dask(process_collection, input_dir, db, workers, address)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import pytest
 
 from flows.artifacts import _md, _report
 from archivist.summary import RunSummary
-from tests.conftest import REPO_SEED
+from conftest import REPO_SEED
 
 
 def test_report_escapes_markdown_in_file_names():

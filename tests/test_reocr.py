@@ -12,7 +12,7 @@ import pytest
 
 from archivist.errors import UsageError
 from archivist.reocr import reocr_settings, select_pages, word_changes
-from tests.conftest import REPO_SEED, query_db
+from conftest import REPO_SEED, query_db
 
 
 def _archivist(*args: str, cwd: Path) -> subprocess.CompletedProcess:
