@@ -15,6 +15,8 @@ stamps actually used, resolved in the frame of the document being read:
   ``reference``, the document's own date)
 * ``December, 1941`` / ``Feb. 1944``                               (month precision)
 * ``1939``                                                         (year precision)
+* ``September 2ist, 1945`` / ``Sth May`` / ``28 .9.40``             (as OCR leaves them: a
+  figure read as a letter in an ordinal day whose suffix still fits, a space before a stop)
 
 Century of two-digit years: ``century`` when given (``19`` means 19xx), else the
 century that puts the year closest to ``reference``, else 19 -- the archive
@@ -70,7 +72,11 @@ def _month_alternation() -> str:
 
 _MONTH = rf"(?:{_month_alternation()})(?![A-Za-z])\.?"
 _SUFFIX = r"(?:\s?(?:st|nd|rd|th|d)(?![A-Za-z]))"
-_DAY = rf"[0-3]?\d(?!\d){_SUFFIX}?"
+_OCR_DIGITS = str.maketrans("IliO|oS", "1110105")
+"""Letters OCR reads for figures: 'Sth' is '5th', '2ist' is '21st', 'l0th' is '10th'."""
+_OCR_DAY = r"(?:[0-3][IliO|oS]|[Ili|][\dIliO|oS]|[IliS])(?:st|nd|rd|th)(?![A-Za-z])"
+"""An ordinal day with a figure misread as a letter; the suffix must agree with the figure."""
+_DAY = rf"(?:{_OCR_DAY}|[0-3]?\d(?!\d){_SUFFIX}?)"
 _DAYS = rf"(?P<day>{_DAY})(?:\s?[/\-–]\s?(?P<day2>{_DAY}))?"
 _YEAR = r"(?P<year>1[6-9]\d\d|20\d\d)(?!\d)"
 _START = r"(?<![\w/.,\-£$])"
@@ -81,7 +87,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str, int]] = [
     (re.compile(rf"(?<![A-Za-z])(?P<month>{_MONTH})\s*{_DAYS}(?:\s*,?\s*{_YEAR})?"), "day", 1),
     (re.compile(rf"{_START}{_DAYS}[ \t]+(?:of[ \t]+)?(?P<month>{_MONTH})(?:\s*,?\s*{_YEAR})?"), "day", 1),
     (re.compile(
-        rf"{_START}(?P<a>\d{{1,2}})(?P<sep>[./\-])(?P<b>\d{{1,2}})(?P=sep)(?P<nyear>\d{{4}}|\d{{2}})"
+        rf"{_START}(?P<a>\d{{1,2}})(?P<sp1> ?)(?P<sep>[./\-])(?P<sp2> ?)(?P<b>\d{{1,2}})(?P=sep)"
+        rf"(?P<nyear>\d{{4}}|\d{{2}})"
         r"(?![\w/]|[./\-]\d)"), "day", 2),
     (re.compile(rf"(?<![A-Za-z])(?P<month>{_MONTH}),?\s*{_YEAR}"), "month", 3),
     (re.compile(rf"(?<!No\. )(?<!No )(?<!NO\. ){_START}(?P<year>1[89]\d\d|20[0-2]\d)(?![\w/]|[.,]\d)"),
@@ -135,6 +142,9 @@ def _mention(
     century: int | None,
 ) -> DateMention | None:
     groups = match.groupdict()
+    spaces = (groups.get("sp1") or "") + (groups.get("sp2") or "")
+    if len(spaces) > 1 or (spaces and groups["sep"] != "."):
+        return None  # '28 .9.40': one space OCR put beside a full stop, no more
     if groups.get("a") is not None:
         value = _numeric_value(groups, reference, century)
         if value is None:
@@ -148,15 +158,27 @@ def _mention(
             value = datetime.date(year, month, 1) if year else None
         else:
             day = _day_number(groups["day"])
-            if not _plausible_day(day, month, groups.get("day2")):
+            if day is None or not _plausible_day(day, month, groups.get("day2")):
                 return None
             value = _day_value(year, month, day, reference)
     text = match.group(0).rstrip(" ,\n\t")
     return DateMention(text, match.start(), match.start() + len(text), value, precision)
 
 
-def _day_number(token: str) -> int:
-    return int(re.match(r"\d+", token).group(0))
+def _day_number(token: str) -> int | None:
+    """The day of a day token; a misread ordinal ('2ist') only when its suffix fits the day."""
+    figures = re.match(r"\d+", token)
+    if figures and len(figures.group(0)) == len(token.rstrip("stndrh ").rstrip()):
+        return int(figures.group(0))
+    digits, suffix = re.fullmatch(r"(\S+?)\s?(st|nd|rd|th)", token).groups()
+    day = int(digits.translate(_OCR_DIGITS))
+    return day if _ordinal_suffix(day) == suffix else None
+
+
+def _ordinal_suffix(day: int) -> str:
+    if 11 <= day % 100 <= 13:
+        return "th"
+    return {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
 
 
 def _plausible_day(day: int, month: int, second_day: str | None) -> bool:

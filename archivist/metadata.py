@@ -85,8 +85,10 @@ def describe(
     _read_markings(meta, segments)
     _read_head(meta, segments)
     _read_addressee(meta, segments)
-    _read_signature(meta, segments)
+    initials = _read_signature(meta, segments)
     _read_from_line(meta, segments)
+    if meta.sender is None and initials:
+        meta.sender, meta.sender_title = initials  # initials only when nothing names the signer
     meta.doc_type = _doc_type(segments)
     entities = _entities(segments, meta, century, _vocabulary(segments, names))
     meta.references = _unique(e.normalized for e in entities if e.kind == "reference")
@@ -113,7 +115,7 @@ _HONORIFIC_PREFIX = re.compile(
     r"(?:excellency|excellencies)\s*|^h\.\s?e\.\s*",
     re.IGNORECASE,
 )
-_TO_PREFIX = re.compile(r"^to\s*(?:[-:–—]\s*|\s(?=[A-Z]))", re.IGNORECASE)
+_TO_PREFIX = re.compile(r"^to\s*(?:[-:;–—]\s*|\s(?=[A-Z]))", re.IGNORECASE)
 _SIGNED_PREFIX = re.compile(
     r"^(?:\(\s*(?:sgd|signed|sd|s|sig)\s*\.?\s*\)|(?:signed|sgd\.)\s*:?)\s*", re.IGNORECASE
 )
@@ -284,7 +286,7 @@ def _read_head(meta: DocumentMeta, segments: list[Segment]) -> None:
     meta.subject = _subject(segments)
     found = _first(segments, "number")
     if found:
-        digits = re.search(r"(?:N[Oo]|NR|Nr|Nº|№)\s?\.?\s*(\d[\d\-/]*)", found[1].text)
+        digits = re.search(r"(?:N[Oo]|NR|Nr|Nº|№)\s?[.,:;\-–]{0,2}\s*(\d[\d\-/]*)", found[1].text)
         meta.number = digits.group(1) if digits else _clean(found[1].text)
     found = _first(segments, "salutation")
     if found:
@@ -325,7 +327,29 @@ def _subject(segments: list[Segment]) -> str | None:
     bare = SUBJECT_LABEL.sub("", text, count=1)
     if bare == text:
         bare = _SUBJECT_PREFIX.sub("", text, count=1)  # 're the Interned Persons...'
-    return bare.strip().rstrip(",;").strip() or None
+    return _rejoin_split_words(bare.strip().rstrip(",;").strip()) or None
+
+
+def _rejoin_split_words(text: str) -> str:
+    """Words OCR cut in two at a wide letter space put back together ('Negot iations',
+    'MEMORAND UM'): two neighbours are joined when together they make a dictionary word and
+    one of them alone does not, the second going on in the first one's case."""
+    tokens = text.split(" ")
+    out: list[str] = []
+    for token in tokens:
+        if out and _split_pair(out[-1], token):
+            out[-1] += token
+        else:
+            out.append(token)
+    return " ".join(out)
+
+
+def _split_pair(left: str, right: str) -> bool:
+    if not re.fullmatch(r"[A-Za-z]+", left) or not re.fullmatch(r"[A-Za-z]+[.,;:]?", right):
+        return False
+    tail = right.rstrip(".,;:")
+    same_case = tail.islower() or (left.isupper() and tail.isupper())
+    return same_case and is_word(left + tail) and not (is_word(left) and is_word(tail))
 
 
 def _read_addressee(meta: DocumentMeta, segments: list[Segment]) -> None:
@@ -377,6 +401,7 @@ def _parse_addressee(lines: list[str]) -> tuple[str | None, str | None, str | No
     parts = []
     for line in lines:
         line = _TO_PREFIX.sub("", _without_specks(line), count=1)
+        line = re.sub(r"(?<=\w)[:;](?=\s+[a-z])", "", line)  # 'The Secretary: of State': a speck
         line = _without_specks(_HONORIFIC_PREFIX.sub("", line, count=1))
         line = _title_case(_clean(line))
         if re.search(r"[A-Za-zÀ-ÿ]{3}", line):
@@ -432,7 +457,7 @@ def _salutation_name(salutation: str | None) -> str | None:
     return None if name.lower() in _GENERIC_ADDRESS else name
 
 
-_FROM_LINE = re.compile(r"^(?:FROM|From)(?P<label>\s*[:\-–—])?\s*(?P<rest>[A-Z].*)$")
+_FROM_LINE = re.compile(r"^(?:FROM|From)(?P<label>\s*[:;\-–—])?\s*(?P<rest>[A-Z].*)$")
 
 
 def _read_from_line(meta: DocumentMeta, segments: list[Segment]) -> None:
@@ -458,8 +483,9 @@ def _read_from_line(meta: DocumentMeta, segments: list[Segment]) -> None:
             return
 
 
-def _read_signature(meta: DocumentMeta, segments: list[Segment]) -> None:
-    """The signer: the first signature naming someone, an initial only as a last resort."""
+def _read_signature(meta: DocumentMeta, segments: list[Segment]) -> tuple[str, str | None] | None:
+    """The signer: the first signature naming someone. Initials alone are returned instead,
+    to be used only when no FROM line names the sender either."""
     fallback: tuple[str, str | None] | None = None
     for segment in segments:
         if segment.kind != "signature":
@@ -470,13 +496,12 @@ def _read_signature(meta: DocumentMeta, segments: list[Segment]) -> None:
             continue
         name = _title_case(_clean(lines[0]))
         title = _title_case(_clean(lines[1])) if len(lines) > 1 else None
-        if _INITIALS_ONLY.match(lines[0].strip()):
-            fallback = fallback or (name, title)
+        if _INITIALS_ONLY.match(lines[0].strip()) or not re.search(r"[A-Za-z]{3}", lines[0]):
+            fallback = fallback or (name, title)  # initials ('S. P. L.', 'S. P. Lh' as OCR'd)
             continue
         meta.sender, meta.sender_title = name, title
-        return
-    if fallback:
-        meta.sender, meta.sender_title = fallback
+        return None
+    return fallback
 
 
 # --------------------------------------------------------------------------
@@ -489,7 +514,8 @@ _HONOUR_OPENING = re.compile(r"^I\s+have\s+the\s+hono(?:u)?r\s+to\b", re.I)
 
 def _doc_type(segments: list[Segment]) -> str:
     head = _head(segments)
-    heading = "\n".join(s.text for s in head if s.kind in ("letterhead", "other", "subject", "number"))
+    heading = "\n".join(_rejoin_split_words(s.text) for s in head
+                        if s.kind in ("letterhead", "other", "subject", "number"))
     kinds = {s.kind for s in segments}
     if re.search(r"\b(?:TELEGRAM|CABLEGRAM)\b", heading, re.I) or _telegraphic(segments):
         return "telegram"

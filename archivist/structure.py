@@ -92,7 +92,9 @@ _CAPS_NAME = re.compile(r"^[A-Z][A-Z'’\-]+(?:\s+[A-Z][A-Z.'’\-]*){0,3}\.?$")
 _POSTSCRIPT = re.compile(r"^(?:(?:P\.\s?)?P\.\s?S\.?|PS[.:])(?=[\s:,\-]|$)")
 _ENCLOSURE_HEAD = re.compile(r"^(?:enclosures?|encls?\.|enc\.|attachments?|annex(?:es)?)(?![a-z])", re.IGNORECASE)
 _ENCLOSURE_ITEM = re.compile(r"^\d{1,2}\s?/\s*(?=\S)")
-_NUMBER_LINE = re.compile(r"^(?:.{0,20}?\s)?(?:N[Oo]|NR|Nr|Nº|№)\s?\.?\s*(?P<number>\d[\d\-/]*)\s*\.?$")
+_NUMBER_LINE = re.compile(
+    r"^(?:.{0,20}?\s|[^\w\s]{1,2})?(?:N[Oo]|NR|Nr|Nº|№)\s?[.,:;\-–]{0,2}\s*(?P<number>\d[\d\-/]*)\s*\.?$")
+"""'No. 557', and as OCR leaves it: '-No. 1367', 'No.- 1584' (specks before and after the 'No.')."""
 _FILE_NUMBER = re.compile(
     r"(?<![\w/])(?:[A-Z]{1,3}\s?)?\d{1,6}(?:\s?/\s?\d{1,6}){1,3}(?:/[A-Z]{1,3})?(?![\w/])"
 )
@@ -155,7 +157,7 @@ _HONORIFIC_OPENER = re.compile(
     re.IGNORECASE,
 )
 _FROM_LABEL = re.compile(
-    r"^(?:FROM|From)\s*[:\-–—]\s*(?=[A-Z])|^(?:FROM|From)\s+(?=[A-Z])\S+(?:\s+\S+){0,3}$")
+    r"^(?:FROM|From)\s*[:;\-–—]\s*(?=[A-Z])|^(?:FROM|From)\s+(?=[A-Z])\S+(?:\s+\S+){0,3}$")
 """'FROM: Mr. Caldwell' (a memorandum's sender), 'FROM  Sofia' (a telegram's origin)."""
 _TRAILING_SPECK = re.compile(r"\s+[.,;:'’`\-–—~_]{1,2}$")
 """' .' that OCR leaves after the last word of a line: a speck, not part of the text."""
@@ -165,7 +167,10 @@ and but nor yet which what when where while whether after before since although 
 however moreover further furthermore also not none some any all each every one two
 """.split())
 """Words a new sentence opens with: a page-foot catchword, not a signer's name."""
-_TO_OPENER = re.compile(r"^to\s*[-:–—]\s*(?P<rest>.*)$|^to\s+(?P<name>[A-Z].*)$", re.IGNORECASE)
+_TO_OPENER = re.compile(r"^to\s*[-:;–—]\s*(?P<rest>.*)$|^to\s+(?P<name>[A-Z].*)$", re.IGNORECASE)
+"""'TO: Mr. Roe', 'TO; Mr. Roe' (OCR of the colon), 'To the Minister'."""
+_HEAD_LABEL = re.compile(r"^[A-Z]{2,8}\s?[:;](?:\s|$)")
+"""'DATE: ', 'FROM: ': a memorandum head's next label, which ends the line before it."""
 PERSON_TITLES = (
     "Mr", "Mrs", "Miss", "Ms", "Messrs", "M", "MM", "Mme", "Mlle", "Dr", "Herr", "Frau",
     "Lord", "Lady", "Sir", "Dame", "General", "Gen", "Colonel", "Col", "Major", "Captain",
@@ -218,6 +223,21 @@ def _is_prose(text: str) -> bool:
         return True  # telegrams are typed in capitals; headings are shorter
     lower = sum(word[0].islower() for word in words)
     return lower / len(words) >= 0.4 or (len(text) >= 60 and lower >= 3)
+
+
+_GRAMMAR_WORDS = frozenset("""
+the a an of to in on at by for with from and or but that which this it its as be is are was
+were has have had will would shall should not
+""".split())
+
+
+def _running_text(text: str) -> bool:
+    """Prose, or a long line of a text typed in capitals: its grammar words give it away
+    ('EXCHANGE OF INFORMATION, AND THE CHINESE MINISTER HAS DRAWN'), where a heading in
+    capitals has one 'OF' or 'THE' at most."""
+    words = _words(text)
+    return _is_prose(text) or (len(words) >= 8 and len(text) >= 45 and sum(
+        w.lower() in _GRAMMAR_WORDS for w in words) >= 3)
 
 
 def _is_caps(text: str) -> bool:
@@ -304,10 +324,23 @@ _RULE_MARKS = re.compile(r"^[^\wÀ-ÿ]*[|{}\[\]_~*°¥©®\\<>=^][^\wÀ-ÿ]*$")
 typed text (French spacing, dialogue dashes)."""
 
 
+_DASHED_FIGURE = re.compile(r"^[\-–—~_=]+(?=\d)")
+
+
+def _whole_date(text: str) -> bool:
+    """The text is one full date and nothing else but its stop."""
+    mentions = find_dates(text)
+    return len(mentions) == 1 and mentions[0].start == 0 and mentions[0].precision == "day" \
+        and not text[mentions[0].end:].strip(" .,")
+
+
 def _strip_edge_marks(text: str) -> str:
     """Rules, specks and bracket strokes beside typed text dropped from the ends of a line
     that has words."""
     tokens = text.split()
+    dashed = _DASHED_FIGURE.match(text)
+    if dashed and _whole_date(text[dashed.end():]):
+        return text[dashed.end():]  # '—-23.8.43.': a date typed after a rule's dashes
     if not any(re.search(r"[A-Za-zÀ-ÿ]{3}", t) for t in tokens):
         return text
     while tokens and _RULE_MARKS.match(tokens[0]):
@@ -417,7 +450,7 @@ def _split_closing(text: str) -> tuple[str | None, str]:
     cut = 0
     for token in tokens:
         letters = re.sub(r"[^A-Za-z]", "", token).lower()
-        if letters and letters not in _CLOSING_WORDS:
+        if letters and not _closing_word(letters):
             break
         cut += 1
     head = " ".join(tokens[:cut])
@@ -425,6 +458,16 @@ def _split_closing(text: str) -> tuple[str | None, str]:
     if not head or (tail and not _looks_signed(tail)):
         return None, text
     return head, tail
+
+
+_LONG_CLOSING_WORDS = tuple(word for word in _CLOSING_WORDS if len(word) >= 6)
+
+
+def _closing_word(word: str) -> bool:
+    """A word of closing formulas, or one OCR misread by a letter ('gervant', 'obedlent')."""
+    return word in _CLOSING_WORDS or (len(word) >= 6 and any(
+        abs(len(word) - len(known)) <= 1 and fuzz.ratio(word, known) >= 80
+        for known in _LONG_CLOSING_WORDS))
 
 
 def _looks_signed(text: str) -> bool:
@@ -472,6 +515,8 @@ def place_before_date(text: str) -> str | None:
     ('No. 12. Lisbon, ', '| 3 18 jo49 - Lisbon, Portugal, ') are not part of it."""
     kept: list[str] = []
     for token in reversed(text.rstrip(" ,.;:(").split()):
+        if not kept and not re.search(r"\w", token):
+            continue  # a speck between the place and the date ('Athens, ‘April 4th')
         bare = token.strip(",.;:'’\"()")
         if not (bare[:1].isupper() or bare.lower() in _PLACE_CONNECTORS):
             break
@@ -560,8 +605,11 @@ def _pieces(lines: list[Line]) -> list[_Piece]:
     pieces: list[_Piece] = []
     block = 0
     previous: int | None = None
+    rows = _rejoined_rows(lines)
     for index, line in enumerate(lines):
-        text = _strip_edge_marks(line.text.strip())
+        if rows.get(index) == "":
+            continue  # a fragment put back at the end of its typed line
+        text = _strip_edge_marks(rows.get(index, line.text).strip())
         if not text:
             block += 1 if previous is not None else 0
             previous = None
@@ -571,6 +619,59 @@ def _pieces(lines: list[Line]) -> list[_Piece]:
         pieces.extend(_split_line(index, text, block, line.page))
         previous = index
     return _in_reading_order(pieces, lines)
+
+
+def _rejoined_rows(lines: list[Line]) -> dict[int, str]:
+    """Typed lines that OCR cut in two, put back together: Tesseract may read the end of a
+    line ('1936.' after 'Washington, D. C., September 6th,') as a block of its own and give it
+    anywhere in its reading order. A fragment on the same row as a line, a space or two beside
+    it, belongs to that line; the line read first keeps the text of both, left to right, and
+    the other maps to ''. A label and the text tabbed away from it stay apart."""
+    by_page: dict[int, list[int]] = {}
+    for index, line in enumerate(lines):
+        if line.box is not None and line.text.strip():
+            by_page.setdefault(line.page, []).append(index)
+    texts: dict[int, str] = {}
+    for indexes in by_page.values():
+        boxes = {i: lines[i].box for i in indexes}
+        parts: dict[int, list[int]] = {i: [i] for i in indexes}
+        for i in indexes:
+            if i not in parts:
+                continue
+            joined = True
+            while joined:
+                joined = False
+                for j in indexes:
+                    if j == i or j not in parts or not _beside(boxes[i], boxes[j]):
+                        continue
+                    parts[i] += parts.pop(j)
+                    boxes[i] = _union([boxes[i], boxes[j]])
+                    joined = True
+        for i, members in parts.items():
+            if len(members) > 1:
+                ordered = sorted(members, key=lambda m: lines[m].box[0])
+                texts[i] = " ".join(lines[m].text.strip() for m in ordered)
+                texts.update({m: "" for m in members if m != i})
+    return texts
+
+
+def _beside(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Two boxes of one typed line: the same row, a word space or two apart. On a skewed scan
+    a long line's box is taller than the text is high, so the shorter box (a fragment's height
+    is about the text's) need only lie mostly within the taller one."""
+    if not _one_row(a, b):
+        return False
+    shorter = min(a[3], b[3])
+    left, right = (a, b) if a[0] <= b[0] else (b, a)
+    gap = right[0] - (left[0] + left[2])
+    return -0.5 * shorter <= gap <= 1.5 * shorter
+
+
+def _one_row(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Boxes on one row of type, a skewed scan's taller boxes allowed for."""
+    top, bottom = max(a[1], b[1]), min(a[1] + a[3], b[1] + b[3])
+    taller, shorter = max(a[3], b[3]), min(a[3], b[3])
+    return taller <= 2.5 * shorter and bottom - top >= 0.7 * shorter
 
 
 _NUMBER_PREFIX = re.compile(
@@ -666,6 +767,7 @@ class _State:
 @dataclass
 class _Tagger:
     pieces: list[_Piece]
+    lines: list[Line] = field(default_factory=list)
     state: _State = field(default_factory=_State)
 
     def run(self) -> None:
@@ -691,7 +793,7 @@ class _Tagger:
         if continued:
             piece.joins = True
             return continued
-        return self._positional(index, piece) or self._head_kind(piece) or "paragraph"
+        return self._positional(index, piece) or self._head_kind(index, piece) or "paragraph"
 
     def _refine_strong(self, kind: str, piece: _Piece) -> str:
         if kind == "stamp" and self.state.head and not self.state.seen_anchor \
@@ -724,10 +826,11 @@ class _Tagger:
                 return "addressee"
         elif state.mode == "subject":
             if same_block and state.mode_lines < 3 and not state.last_text.endswith(".") \
-                    and (state.subject_prefixed or not _is_prose(text)):
+                    and (state.subject_prefixed or not _is_prose(text)) \
+                    and not _HEAD_LABEL.match(text):
                 return "subject"
         elif state.mode == "closing":
-            if same_block and all(w.lower() in _CLOSING_WORDS for w in _words(text)):
+            if same_block and all(_closing_word(w.lower()) for w in _words(text)):
                 return "closing"
             if piece.block <= state.mode_block + 1 and len(text) <= 60 and text[0].isupper() \
                     and not _BARE_NUMBER.match(text):
@@ -752,7 +855,7 @@ class _Tagger:
         text = piece.text
         first, last = self._page_edges(index)
         if _BARE_NUMBER.match(text):
-            if first or last:
+            if (first or last) and not self._beside_text(piece):
                 return "page_number"
             return "reference" if self.state.closed else "marginalia"
         if _INITIALS.match(text):
@@ -763,15 +866,52 @@ class _Tagger:
             return "catchword"
         return None
 
+    def _opens_paragraph(self, index: int, piece: _Piece) -> bool:
+        """An unfinished line the next line of its block carries on as prose: the first line
+        of the body (a telegram's capitals read like a title), not a heading."""
+        if _ends_sentence(piece.text) or index + 1 >= len(self.pieces):
+            return False
+        following = self.pieces[index + 1]
+        return following.block == piece.block and following.page == piece.page \
+            and _running_text(following.text) and _strong_kind(following.text) in (None, "stamp")
+
+    def _beside_text(self, piece: _Piece) -> bool:
+        """Another line on the piece's row: a figure typed beside text (the year of a date line
+        OCR read apart), not a page number, which stands alone above or below the text."""
+        if not self.lines or self.lines[piece.line].box is None:
+            return False
+        line = self.lines[piece.line]
+        return any(other is not line and other.text.strip() and other.box is not None
+                   and other.page == line.page and _one_row(line.box, other.box)
+                   for other in self.lines)
+
     def _closing_name(self, piece: _Piece) -> bool:
-        """A name alone in capitals ending the document after a finished sentence (a telegram's
-        'THORNBURY'): the sender, not a catchword (nothing follows it)."""
+        """A name ending the document after a finished sentence, with no closing formula: a
+        telegram's 'THORNBURY' (capitals, nothing after it, so not a catchword), a
+        memorandum's 'Richard P. Roe' typed apart from the text."""
         state, text = self.state, _TRAILING_SPECK.sub("", piece.text.strip())
+        if not state.body_started or state.signed or state.closed \
+                or not _ends_sentence(_TRAILING_SPECK.sub("", state.last_text)):
+            return False
         words = _words(text)
-        return state.body_started and not state.signed and not state.closed \
-            and bool(_CAPS_NAME.match(text)) and 1 <= len(words) <= 3 \
-            and all(len(w) >= 3 and w.lower() not in _SENTENCE_OPENERS for w in words) \
-            and _ends_sentence(_TRAILING_SPECK.sub("", state.last_text))
+        if _CAPS_NAME.match(text) and 1 <= len(words) <= 3 \
+                and all(len(w) >= 3 and w.lower() not in _SENTENCE_OPENERS for w in words):
+            return True
+        return _name_like(text) and self._set_apart(piece)
+
+    def _set_apart(self, piece: _Piece) -> bool:
+        """Typed away from the text above it: a block of its own, or (with OCR boxes) indented
+        well to the right of the line before it."""
+        index = self.pieces.index(piece)
+        before = self.pieces[index - 1] if index else None
+        if before is None or before.block != piece.block:
+            return True
+        if not self.lines:
+            return False
+        above, line = self.lines[before.line], self.lines[piece.line]
+        if above.box is None or line.box is None or not line.page_width:
+            return False
+        return line.box[0] - above.box[0] > 0.25 * line.page_width
 
     def _page_edges(self, index: int) -> tuple[bool, bool]:
         page = self.pieces[index].page
@@ -802,7 +942,7 @@ class _Tagger:
             return piece.text.split()[0]
         return None
 
-    def _head_kind(self, piece: _Piece) -> str | None:
+    def _head_kind(self, index: int, piece: _Piece) -> str | None:
         """Lines of the letter's head that no content rule claimed."""
         state, text = self.state, piece.text
         if not state.body_started and _SUBJECT_LOOSE.match(text) and len(text) <= 200:
@@ -813,7 +953,7 @@ class _Tagger:
             return None
         if _opens_addressee(text, in_head=state.head):
             return "addressee"
-        if not state.head:
+        if not state.head or self._opens_paragraph(index, piece):
             return None
         typed = all(_well_formed(token) for token in _TRAILING_SPECK.sub("", text).split())
         if ":" in text.rstrip(":") and _title_like(text) and typed:
@@ -955,7 +1095,7 @@ def segment_document(lines: list[Line]) -> list[Segment]:
     sit at the edges). Runs of lines of the same kind inside one block make one
     segment; prose is further cut into paragraphs."""
     pieces = _pieces(lines)
-    _Tagger(pieces).run()
+    _Tagger(pieces, lines).run()
     pieces = _split_inline_catchwords(pieces)
     widths = _block_widths(pieces)
     groups: list[list[_Piece]] = []
@@ -1120,25 +1260,51 @@ def _join_lines(lines: list[str]) -> str:
 
 _HEAD_CUES = {
     "salutation": 3, "addressee": 2, "place_date": 2, "number": 1, "classification": 1,
-    "letterhead": 1, "subject": 1,
+    "letterhead": 1, "subject": 1, "reference": 1,
 }
+"""First-page cues: the parts of a letter's head, by how surely they open a letter."""
+
+_SIGNED_OFF = 3
+"""A closing formula or signature ending the previous page."""
+_FOOT_CUES = {"typist_reference": 1, "enclosure_note": 1}
+"""What typists and registries add after the signature, on a letter's last page."""
+
+_PAGE_RUNS_ON = 6
+"""The previous page's catchword is this page's first word, or its unfinished sentence goes
+on in this page's first line (in lower case): the surest signs of a continuation after a
+printed page number."""
+_PROSE_RUNS_ON = 4
+"""The previous page broke off mid-sentence or on a catchword, and this page opens with
+prose (capitalised: a name may carry the sentence over)."""
+_BROKEN_OFF = 2
+"""The previous page broke off, yet this page opens with a head: a page may be missing."""
+_ENDS_A_LETTER = 4
+"""This page opens with what ends a letter (closing, signature, postscript): the letter's
+last sheet."""
+_OPENS_AT = 3
+"""First-page cues minus continuity cues at which a page opens a document."""
 
 
 @dataclass
 class _PageView:
     printed_number: int | None
-    head_score: int
-    closes: bool
-    ends_open: bool
+    head_score: int  # first-page cues in the page's head
+    foot_score: int  # last-page cues at the page's foot
+    catchword: str | None  # the word the page ends on for the next page
+    broken_off: bool  # the page's last sentence is unfinished
+    opening: str | None  # the first part the page reads with
+    opening_word: str = ""
 
 
 def document_starts(pages: list[list[Line]]) -> list[int]:
     """Indexes of the pages that open a new document in a stream of pages.
 
-    A page opens a document when its head looks like a first page (salutation,
-    addressee, place and date, file number, letterhead...) or the previous page
-    was signed off; it continues one when it carries a printed page number
-    above 1 or the previous page broke off mid-sentence or on a catchword."""
+    Each page boundary is weighed: the cues that a page is a first page (letterhead, grading,
+    file and despatch numbers, place and date, subject, addressee, salutation) and that the page
+    before it was a last page (closing, signature, typist's reference, enclosure note) against
+    the cues that the page goes on with the document (a sentence running across the break, the
+    previous page's catchword repeated, a page opening with a closing or a postscript). A
+    printed page number above 1 settles it: the page continues."""
     if not pages:
         return []
     views = [_view(page) for page in pages]
@@ -1149,37 +1315,58 @@ def document_starts(pages: list[list[Line]]) -> list[int]:
     return starts
 
 
-_CERTAIN_HEAD = 5
-"""A head this complete (addressee and salutation, say) opens a document even
-after a page that broke off: pages go missing from archival streams."""
-
-
 def _opens_document(page: _PageView, previous: _PageView) -> bool:
     if page.printed_number is not None and page.printed_number > 1:
         return False
-    if page.head_score >= _CERTAIN_HEAD:
-        return True
-    if previous.ends_open:
-        return False
-    return previous.closes or page.head_score >= 3
+    opening = page.head_score + previous.foot_score
+    return opening - _continuity(page, previous) >= _OPENS_AT
+
+
+def _continuity(page: _PageView, previous: _PageView) -> int:
+    """How strongly the page reads as the next sheet of the previous page's document."""
+    score = 0
+    if page.opening in ("closing", "signature", "postscript"):
+        score += _ENDS_A_LETTER
+    if previous.catchword is not None:
+        if page.opening_word and _same_word(previous.catchword, page.opening_word):
+            score += _PAGE_RUNS_ON
+        else:
+            score += _PROSE_RUNS_ON if page.opening in _PROSE_KINDS else _BROKEN_OFF
+    elif previous.broken_off:
+        if page.opening in _PROSE_KINDS:
+            score += _PAGE_RUNS_ON if page.opening_word[:1].islower() else _PROSE_RUNS_ON
+        else:
+            score += _BROKEN_OFF
+    return score
 
 
 def _view(page: list[Line]) -> _PageView:
     lines = [Line(line.text, 0, line.box, line.page_width) for line in page]
     segments = segment_document(lines)
+    reading = [s for s in segments if s.kind not in NON_READING or s.kind == "catchword"]
+    opening = next((s for s in reading if s.kind != "catchword"), None)
+    words = opening.text.split() if opening else []
     return _PageView(
         printed_number=_printed_number(segments),
         head_score=_head_score(segments),
-        closes=_closes(segments),
-        ends_open=_ends_open(segments),
+        foot_score=_foot_score(segments),
+        catchword=_catchword(reading),
+        broken_off=_broken_off(reading),
+        opening=opening.kind if opening else None,
+        opening_word=words[0] if words else "",
     )
+
+
+_MAX_PAGE = 99
+"""A letter's own page numbers are small; a larger figure at a sheet's edge is a folio or file
+number a registry stamped, and foliation runs on across documents."""
 
 
 def _printed_number(segments: list[Segment]) -> int | None:
     for segment in segments:
         if segment.kind == "page_number":
             digits = re.search(r"\d+", segment.text)
-            if digits:
+            if digits and int(digits.group(0)) <= _MAX_PAGE:
                 return int(digits.group(0))
     return None
 
@@ -1229,13 +1416,37 @@ def _closes(segments: list[Segment]) -> bool:
     return prose < _PROSE_AFTER_SIGNING
 
 
-def _ends_open(segments: list[Segment]) -> bool:
-    if _closes(segments):
-        return False
-    tail = [s for s in segments if s.kind not in ("page_number", "marginalia", "stamp")]
-    if not tail:
-        return False
-    last = tail[-1]
-    if last.kind == "catchword":
-        return True
-    return last.kind == "paragraph" and not _ends_sentence(last.text)
+_AFTER_THE_TEXT = {"addressee", "typist_reference", "reference", "other", "enclosure_note"}
+"""What a typist puts below the text of a sheet (the addressee block at the foot of a British
+letter's first page, the typist's mark): a sentence or catchword before it still runs on."""
+
+
+def _foot_score(segments: list[Segment]) -> int:
+    if not _closes(segments):
+        return 0
+    reading = [s for s in segments if s.kind not in NON_READING]
+    signed_at = max(i for i, s in enumerate(reading) if s.kind in ("closing", "signature"))
+    kinds = {s.kind for s in reading[signed_at:]}
+    return _SIGNED_OFF + sum(_FOOT_CUES.get(kind, 0) for kind in kinds)
+
+
+def _text_end(reading: list[Segment]) -> list[Segment]:
+    """The page from its last part of running text on, foot matter included."""
+    for index in range(len(reading) - 1, -1, -1):
+        if reading[index].kind not in _AFTER_THE_TEXT and reading[index].kind != "catchword":
+            return reading[index:]
+    return reading
+
+
+def _catchword(reading: list[Segment]) -> str | None:
+    """The catchword the page ends on, foot matter after it allowed."""
+    for segment in _text_end(reading):
+        if segment.kind == "catchword":
+            return segment.text.rstrip("/").strip()
+    return None
+
+
+def _broken_off(reading: list[Segment]) -> bool:
+    """The page's text ends in an unfinished sentence (foot matter after it allowed)."""
+    end = _text_end(reading)
+    return bool(end) and end[0].kind == "paragraph" and not _ends_sentence(end[0].text)

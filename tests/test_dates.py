@@ -150,3 +150,28 @@ def test_receipt_stamp_dates_without_commas(text, expected):
 def test_figures_of_a_stamp_before_a_typed_date_are_not_a_date():
     [mention] = find_dates("| 3 18 jo49 - Lisbon, Portugal, March 3, 1938.")
     assert (mention.text, mention.value) == ("March 3, 1938", D(1938, 3, 3))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("September 2ist, 1945.", D(1945, 9, 21)),
+    ("Sth May, 1945", D(1945, 5, 5)),
+    ("lOth June, 1940", D(1940, 6, 10)),
+    ("2lst March 1941", D(1941, 3, 21)),
+    ("3Oth June, 1940", D(1940, 6, 30)),
+])
+def test_ordinal_day_with_a_figure_misread_as_a_letter(text, expected):
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["ith June, 1940", "the Oth of May, 1940", "Sst May, 1940"])
+def test_misread_ordinal_whose_suffix_does_not_fit_is_no_day(text):
+    assert all(m.precision != "day" for m in find_dates(text))
+
+
+def test_numeric_date_with_a_space_ocr_put_beside_a_full_stop():
+    assert parse_date("DATE: 28 .9.40") == D(1940, 9, 28)
+
+
+@pytest.mark.parametrize("text", ["28 / 9/40", "28 .9 .40", "1 - 2 - 41"])
+def test_numeric_figures_spaced_apart_are_no_date(text):
+    assert find_dates(text) == []

@@ -478,3 +478,66 @@ def test_decimal_file_numbers_are_read_whole(line, expected):
 def test_classification_split_by_ocr_is_rejoined():
     meta, _ = read("SEC RET\n\nLondon, 4th May, 1938.\n\nDear Sir,\n\nThe papers are enclosed.\n")
     assert meta.classification == "SECRET"
+
+
+# --- OCR misreadings in heads and signatures ------------------------------------------------
+
+MEMORANDUM = """
+MEMORANDUM
+
+TO: Mr. Fairbairn
+FROM: Mr. Ostrander
+SUBJECT: Negot iations for a Commercial Agreement
+DATE: 18.7.38
+
+The coal is late and the ships are few.
+
+                                             {signed}
+"""
+
+
+@pytest.mark.parametrize("initials", ["R. P. O.", "R. P. Oh"])
+def test_from_line_names_the_sender_before_signed_initials(initials):
+    meta, _ = read(MEMORANDUM.format(signed=initials))
+    assert meta.sender == "Mr. Ostrander"
+
+
+def test_signed_initials_are_the_sender_when_no_from_line_names_one():
+    meta, _ = read(MEMORANDUM.format(signed="R. P. O.").replace("FROM: Mr. Ostrander\n", ""))
+    assert meta.sender == "R. P. O."
+
+
+def test_memorandum_signature_typed_apart_names_the_sender():
+    meta, _ = read(MEMORANDUM.format(signed="Richard P. Ostrander"))
+    assert meta.sender == "Richard P. Ostrander"
+
+
+def test_word_split_by_ocr_in_the_subject_is_rejoined():
+    meta, _ = read(MEMORANDUM.format(signed="R. P. O."))
+    assert meta.subject == "Negotiations for a Commercial Agreement"
+
+
+def test_memorandum_heading_split_by_ocr_still_gives_the_type():
+    meta, _ = read(MEMORANDUM.format(signed="R. P. O.").replace("MEMORANDUM", "MEMORAND UM"))
+    assert meta.doc_type == "memorandum"
+
+
+def test_speck_between_the_place_and_the_date_leaves_the_place():
+    meta, _ = read("AMERICAN LEGATION\n\nAthens, ‘April 4th, 1941.\n\nSir:\n\nI have the honor.")
+    assert (meta.place, meta.doc_date) == ("Athens", D(1941, 4, 4))
+
+
+def test_colon_speck_inside_an_addressee_line_is_dropped():
+    meta, _ = read("Lisbon, March 3, 1938.\n\nThe Honorable\nThe Secretary: of State,\nWashington.\n\n"
+                   "Sir:\n\nI have the honor to report.")
+    assert meta.recipient == "The Secretary of State"
+
+
+def test_despatch_number_with_an_ocr_speck():
+    meta, _ = read("No.- 1584\n\nAMERICAN LEGATION\n\nAthens, April 4th, 1941.\n\nSir:\n\nI have the honor.")
+    assert meta.number == "1584"
+
+
+def test_date_line_with_a_misread_ordinal_gives_date_and_place():
+    meta, _ = read("AMERICAN LEGATION\n\nBudapest, September 2ist, 1941.\n\nSir:\n\nI have the honor.")
+    assert (meta.place, meta.doc_date) == ("Budapest", D(1941, 9, 21))

@@ -675,3 +675,183 @@ def test_trailing_speck_does_not_hide_a_closing_name_or_a_title():
         "THE COAL IS LATE STOP WE EXPECT IT SHORTLY. —\n\nHALLORAN .\n"))
     assert kind_of(segments, "Coal Deliveries") == "subject"
     assert kind_of(segments, "HALLORAN") == "signature"
+
+
+# --- page streams: first-page, last-page and continuity cues weighed ----------------------
+
+
+def test_year_of_a_date_line_that_ocr_read_apart_is_put_back_on_its_line():
+    """Tesseract may read the end of a typed line as a block of its own and give it last."""
+    lines = [
+        Line("CONFIDENTIAL", 0, (1800, 310, 360, 37), 2550),
+        Line("Washington, D. C., September 6th,", 0, (1296, 533, 979, 48), 2550),
+        Line("My dear Roe,", 0, (303, 677, 472, 46), 2550),
+        Line("The Ambassador has agreed to postpone the question.", 0, (456, 828, 1588, 52), 2550),
+        Line("1936.", 0, (2321, 539, 136, 36), 2550),
+    ]
+    segments = segment_document(lines)
+    assert kinds(segments) == ["classification", "place_date", "salutation", "paragraph"]
+    assert segments[1].text == "Washington, D. C., September 6th, 1936."
+
+
+def test_year_fragment_on_a_skewed_scan_is_put_back_on_its_line():
+    """On a skewed scan the long line's box is much taller than the fragment's."""
+    lines = [
+        Line("Washington, D. C., August 6th,", 0, (1349, 578, 890, 71), 2550),
+        Line("My dear Roe,", 0, (273, 771, 501, 62), 2550),
+        Line("1940.", 0, (2284, 573, 137, 40), 2550),
+    ]
+    segments = segment_document(lines)
+    assert (segments[0].kind, segments[0].text) == ("place_date", "Washington, D. C., August 6th, 1940.")
+
+
+def test_label_and_text_tabbed_away_from_it_stay_two_lines():
+    lines = [Line("Subject:", 0, (150, 200, 180, 30), 1400),
+             Line("Transit of refugees.", 0, (400, 200, 500, 30), 1400)]
+    assert segment_document(lines)[0].text == "Subject:\nTransit of refugees."
+
+
+def test_figure_beside_typed_text_is_not_a_page_number():
+    lines = [
+        Line("Lisbon, March 3, 1938.", 0, (1300, 100, 700, 40), 2550),
+        Line("Dear Sir,", 0, (300, 300, 300, 40), 2550),
+        Line("The Government will reply in due course.", 0, (300, 400, 1500, 40), 2550),
+        Line("1938", 0, (2300, 102, 130, 36), 2550),
+    ]
+    assert "page_number" not in kinds(segment_document(lines))
+
+
+def test_a_registry_folio_number_does_not_make_a_first_page_a_continuation():
+    first = "No. 557\n\nBucharest, January 25, 1939.\n\nSir:\n\nI have the honor to report."
+    pages = [lines_of(LETTER_ONE_PAGE_1, 0), lines_of("1234\n" + first, 1)]
+    assert document_starts(pages) == [0, 1]
+
+
+MEMORANDUM_PAGE = """MEMORANDUM
+
+TO: Mr. Roe
+FROM: Mr. Doe
+SUBJECT: Allocation of Tonnage
+DATE: 18.7.38
+
+The Minister of Supply would welcome the supply of munitions before
+the end of the month.
+
+                                             Richard P. Doe"""
+
+BRITISH_FIRST_PAGE = """CONFIDENTIAL
+102/90/36
+
+Washington, D. C., September 6th, 1936.
+
+My dear Roe,
+
+The Ambassador has agreed to postpone the question of frontiers."""
+
+
+def test_memorandum_name_typed_apart_without_a_closing_is_its_signature():
+    segments = segment_document(lines_of(MEMORANDUM_PAGE))
+    assert kinds(segments)[-1] == "signature"
+
+
+def test_a_letter_after_a_memorandum_signed_without_a_closing_opens_a_document():
+    pages = [lines_of(MEMORANDUM_PAGE, 0), lines_of(BRITISH_FIRST_PAGE, 1)]
+    assert document_starts(pages) == [0, 1]
+
+
+def test_a_page_with_a_thin_head_after_a_signed_memorandum_opens_a_document():
+    pages = [lines_of(MEMORANDUM_PAGE, 0),
+             lines_of("SECRET\n\nLisbon, March 3, 1938.\n\nThe papers are enclosed.", 1)]
+    assert document_starts(pages) == [0, 1]
+
+
+def test_a_letter_after_a_page_that_broke_off_opens_when_its_head_is_full():
+    pages = [lines_of(LETTER_ONE_PAGE_1, 0), lines_of(BRITISH_FIRST_PAGE, 1)]
+    assert document_starts(pages) == [0, 1]
+
+
+def test_a_thin_head_after_a_page_that_broke_off_does_not_open_a_document():
+    pages = [lines_of(LETTER_ONE_PAGE_1, 0),
+             lines_of("SECRET\n\ntheir reply. The matter rests there.", 1)]
+    assert document_starts(pages) == [0]
+
+
+def test_a_sentence_running_on_to_an_unnumbered_page_continues_the_document():
+    pages = [lines_of(LETTER_ONE_PAGE_1, 0),
+             lines_of("Soviet Government, who agreed.\n\nYours sincerely,\n\nA. SMITH", 1)]
+    assert document_starts(pages) == [0]
+
+
+def test_catchword_before_the_addressee_at_the_foot_carries_the_page_on():
+    first = LETTER_ONE_PAGE_1.replace("took place on the", "took place on the day.") + (
+        "\n\nThe/\n\nThe Honourable\nRichard Roe,\nWashington, D. C.\n\nJB:MW")
+    pages = [lines_of(first, 0),
+             lines_of("The results were satisfactory.\n\nYours sincerely,\n\nA. SMITH", 1)]
+    assert document_starts(pages) == [0]
+
+
+def test_a_page_opening_with_the_closing_is_the_letter_s_last_sheet():
+    finished = LETTER_ONE_PAGE_1.replace("took place on the", "took place on the day.")
+    pages = [lines_of(finished, 0), lines_of("Yours very sincerely,\n\n(SGD) SMITH", 1)]
+    assert document_starts(pages) == [0]
+
+
+def test_a_page_after_one_signed_off_with_a_typist_s_mark_opens_on_a_letterhead_alone():
+    signed = LETTER_ONE_PAGE_2 + "\n\nJB:MW"
+    pages = [lines_of(signed, 0), lines_of("BRITISH LEGATION,\n\nThe papers are enclosed.", 1)]
+    assert document_starts(pages) == [0, 1]
+
+
+# --- OCR misreadings of head and foot parts ----------------------------------------------
+
+
+def test_unfinished_capitals_line_carried_on_by_the_body_is_not_a_subject():
+    text = TELEGRAM_FORM.replace(
+        "THE MINISTER HAS AGREED TO THE PROPOSED TERMS STOP THE GOVERNMENT",
+        "No. 891\n\nTHE NETHERLANDS GOVERNMENT HAS RESERVED ITS POSITION ON THE\n"
+        "EXCHANGE OF INFORMATION, AND THE CHINESE MINISTER HAS DRAWN")
+    segments = segment_document(lines_of(text))
+    assert "subject" not in kinds(segments)
+    assert kind_of(segments, "NETHERLANDS") == "paragraph"
+
+
+def test_unlabelled_subject_line_standing_alone_is_still_a_subject():
+    segments = segment_document(lines_of(
+        "SECRET\n\nShipping: Allocation of Tonnage\n\nDecember 23rd, 1941.\n\nDear Sir,\n\n"
+        "The position is the same."))
+    assert kind_of(segments, "Shipping") == "subject"
+
+
+def test_memorandum_to_label_read_with_a_semicolon_is_the_addressee():
+    segments = segment_document(lines_of(
+        "MEMORANDUM\n\nTO; Mr. Fairbairn\nFROM; Mr. Ostrander\nSUBJECT: Coal\n\nThe coal is late.\n"))
+    assert kind_of(segments, "Fairbairn") == "addressee"
+    assert kind_of(segments, "Ostrander") == "other"
+
+
+@pytest.mark.parametrize("label", ["DATE: 1936 AUGUST i", "DATE:"])
+def test_next_label_of_a_memorandum_head_ends_the_subject(label):
+    segments = segment_document(lines_of(
+        "MEMORANDUM\n\nTO: Mr. Roe\nFROM: Mr. Doe\nSUBJECT: Allocation of Tonnage\n"
+        f"{label}\n\nThe coal is late and the ships are few.\n"))
+    assert kind_of(segments, "Allocation") == "subject"
+    assert "DATE" not in next(s.text for s in segments if s.kind == "subject")
+
+
+@pytest.mark.parametrize("number", ["No.- 1584", "-No. 1367", "No. 557"])
+def test_despatch_number_with_ocr_specks_is_a_number(number):
+    segments = segment_document(lines_of(f"{number}\n\nAMERICAN LEGATION\n\nSir:"))
+    assert segments[0].kind == "number"
+
+
+def test_closing_word_misread_by_one_letter_stays_in_the_closing():
+    segments = segment_document(lines_of(
+        "Sir:\n\nThe Bill was passed.\n\nI have the honor to be, Sir,\nYour obedient gervant,\n\n"
+        "Richard Roe\nAmerican Minister"))
+    assert kind_of(segments, "gervant") == "closing"
+    assert kind_of(segments, "Richard Roe") == "signature"
+
+
+def test_date_typed_after_a_rule_s_dashes_is_a_date_line():
+    segments = segment_document(lines_of("BRITISH EMBASSY,\n—-23.8.43.\n\nDear Mr. Roe,"))
+    assert [(s.kind, s.text) for s in segments][1] == ("place_date", "23.8.43.")
