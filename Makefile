@@ -18,9 +18,12 @@ test: system-deps $(STAMP)
 
 bench: system-deps $(STAMP)
 	$(PY) bench/flow_throughput.py --pages 12
+	$(PY) bench/ocr_accuracy.py --pages 8
 	$(PY) bench/fusion_cer.py --pages 8
 	$(PY) bench/passage_dedup.py --sizes 50000 100000 200000
 	$(PY) bench/metadata_fields.py --letters 24 --seed 7 --profiles clean degraded
+	$(PY) bench/pipeline_cost.py --pages 50 --noop-pages 200 --repeats 3
+	$(PY) bench/duckdb_scale.py --words 10000000 --runs 5
 
 sample: $(STAMP)
 	$(PY) -m archivist.synth sample data/raw/synthetic

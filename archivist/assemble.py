@@ -32,6 +32,9 @@ from archivist.structure import Line, Segment, document_starts, reading_text, se
 MIN_MATCH_TOKENS = 15  # shorter repeats are formulae ("you will remember that"), not copies
 MIN_MATCH_SCORE = 70.0
 MIN_DOCUMENT_TOKENS = 30  # a leftover of a transcription shorter than this is not a document
+# Segment kind of what OCR kept out of a page's text (archivist.nontext's kinds).
+NONTEXT_SEGMENT_KINDS = {"stamp": "stamp", "marginalia": "marginalia", "border": "other",
+                         "rule": "other"}
 
 
 @dataclass
@@ -60,6 +63,8 @@ class StoredPage:
     lines: list[TextLine] = field(default_factory=list)
     confs: list[list[float]] = field(default_factory=list)  # per line, per word
     other_ocr: list[StoredOcr] = field(default_factory=list)
+    # What the newest OCR kept out of the text: (kind, text, box) per line of one kind.
+    nontext: list[tuple[str, str, tuple[int, int, int, int]]] = field(default_factory=list)
 
     def tokens(self) -> list[Token]:
         return tokenize([l.text for l in self.lines], self.witness_id, self.confs,
@@ -119,6 +124,19 @@ def load_corpus(store: Store) -> Corpus:
         if page is not None and wid != page.witness_id:
             page.other_ocr.append(StoredOcr(wid, lines_by_witness.get(wid, []),
                                             confs_by_witness.get(wid, [])))
+    for page_id, kind, text, left, top, right, bottom in store.query("""
+            SELECT n.page_id, wd.kind, string_agg(wd.text, ' ' ORDER BY wd.word),
+                   min(wd."left"), min(wd.top), max(wd."left" + wd.width),
+                   max(wd.top + wd.height)
+            FROM witnesses n JOIN witnesses o ON o.page_id = n.page_id AND o.run_id = n.run_id
+                 AND o.kind = 'ocr'
+            JOIN words wd ON wd.witness_id = n.witness_id
+            WHERE n.kind = 'nontext' AND list_contains(?, o.witness_id)
+            GROUP BY n.page_id, wd.kind, wd.block, wd.par, wd.line
+            ORDER BY n.page_id, min(wd.top), min(wd."left")""",
+            [[p.witness_id for p in pages]]):
+        if page_id in by_id:
+            by_id[page_id].nontext.append((kind, text, (left, top, right - left, bottom - top)))
     text_rows = store.query("""
         SELECT w.witness_id, s.path FROM witnesses w JOIN sources s USING (source_id)
         WHERE w.kind = 'transcription' ORDER BY s.path""")
@@ -312,7 +330,8 @@ def _add_page_document(out: _Derived, doc_pages: list[StoredPage], fused: dict[s
     lines = [line for i, p in enumerate(doc_pages) for line in _page_lines(p, fused[p.page_id], i)]
     segments = segment_document(lines)
     witnesses = sorted({w for p in doc_pages for w in out.page_witnesses.get(p.page_id, [])})
-    _add_document(out.rows, doc_id, segments, page_ids, witnesses, century, names)
+    _add_document(out.rows, doc_id, segments, page_ids, witnesses, century, names,
+                  kept_out=_nontext_segments(doc_pages))
     for p in doc_pages:
         out.page_document[p.page_id] = doc_id
         _add_variants(out.rows, doc_id, p.page_id, out.page_variants.get(p.page_id, []))
@@ -500,10 +519,22 @@ def _with_blank_lines(lines: list[TextLine]) -> list[TextLine]:
     return out
 
 
+def _nontext_segments(doc_pages: list[StoredPage]) -> list[Segment]:
+    """Stamps, marginalia and the like that OCR kept out of the text, as segments of their own
+    kind (specks are noise: their words stay in `words`, they make no segment)."""
+    return [Segment(kind=NONTEXT_SEGMENT_KINDS[kind], text=text, page=i, first_line=-1,
+                    last_line=-1, box=box)
+            for i, page in enumerate(doc_pages) for kind, text, box in page.nontext
+            if kind in NONTEXT_SEGMENT_KINDS]
+
+
 def _add_document(rows: dict, doc_id: str, segments: list[Segment], page_ids: list,
                   witness_ids: list[str], century: int | None,
-                  names: Counter | None = None) -> None:
+                  names: Counter | None = None, kept_out: list[Segment] | None = None) -> None:
+    """A document's row, its segments (those kept out of the text last, after describing
+    the document from its text) and its entities."""
     meta, entities = describe(segments, century=century, names=names)
+    segments = segments + (kept_out or [])
     segment_ids = [f"{doc_id}-{seq:04d}" for seq in range(len(segments))]
     fields = vars(meta).copy()
     rows["documents"].append({"document_id": doc_id, **fields,

@@ -327,29 +327,36 @@ def _subject(segments: list[Segment]) -> str | None:
     bare = SUBJECT_LABEL.sub("", text, count=1)
     if bare == text:
         bare = _SUBJECT_PREFIX.sub("", text, count=1)  # 're the Interned Persons...'
-    return _rejoin_split_words(bare.strip().rstrip(",;").strip()) or None
+    known = {w.lower() for s in segments for w in _WORD_TOKEN.findall(s.text)}
+    return _rejoin_split_words(bare.strip().rstrip(",;").strip(), known) or None
 
 
-def _rejoin_split_words(text: str) -> str:
+_WORD_TOKEN = re.compile(r"[A-Za-z]+")
+
+
+def _rejoin_split_words(text: str, known: set[str] | frozenset[str] = frozenset()) -> str:
     """Words OCR cut in two at a wide letter space put back together ('Negot iations',
-    'MEMORAND UM'): two neighbours are joined when together they make a dictionary word and
-    one of them alone does not, the second going on in the first one's case."""
+    'MEMORAND UM'): two neighbours are joined when together they make a dictionary word, or a
+    word the document itself spells whole (`known`: a name in the body), and the two alone are
+    not both words, the second going on in the first one's case."""
     tokens = text.split(" ")
     out: list[str] = []
     for token in tokens:
-        if out and _split_pair(out[-1], token):
+        if out and _split_pair(out[-1], token, known):
             out[-1] += token
         else:
             out.append(token)
     return " ".join(out)
 
 
-def _split_pair(left: str, right: str) -> bool:
+def _split_pair(left: str, right: str, known: set[str] | frozenset[str] = frozenset()) -> bool:
     if not re.fullmatch(r"[A-Za-z]+", left) or not re.fullmatch(r"[A-Za-z]+[.,;:]?", right):
         return False
     tail = right.rstrip(".,;:")
     same_case = tail.islower() or (left.isupper() and tail.isupper())
-    return same_case and is_word(left + tail) and not (is_word(left) and is_word(tail))
+    joined = left + tail
+    return (same_case and (is_word(joined) or joined.lower() in known)
+            and not (is_word(left) and is_word(tail)))
 
 
 def _read_addressee(meta: DocumentMeta, segments: list[Segment]) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from archivist.config import Settings
 from archivist.discover import Source
 from archivist.errors import PageError
-from archivist.ocr import PageOcr, TextLine, lines_to_text
+from archivist.ocr import PageOcr, TextLine, lines_to_text, words_to_lines
 from archivist.transcription import Transcription
 
 
@@ -79,16 +79,31 @@ def image_source_rows(source: Source, page_count: int, results: list[PageOcr],
 
 def ocr_witness_rows(page_id: str, source_id: str, page: PageOcr, run_id: str
                      ) -> dict[str, list[dict]]:
-    """One OCR pass of one page: its witness, words and lines (a re-OCR adds just these)."""
+    """One OCR pass of one page: its witness, words and lines (a re-OCR adds just these), and
+    the words kept out of its text as a 'nontext' witness, so that nothing read is lost."""
     witness_id = short_id("w", page_id, run_id)
     lines = page.lines()
-    return {
+    rows = {
         "witnesses": [{"witness_id": witness_id, "kind": "ocr", "run_id": run_id,
                        "page_id": page_id, "source_id": source_id, "text": lines_to_text(lines),
                        "mean_conf": page.mean_conf, "raw_text": None}],
-        "words": [{"witness_id": witness_id, **asdict(w)} for w in page.words],
+        "words": [{"witness_id": witness_id, **asdict(w), "kind": None, "reason": None}
+                  for w in page.words],
         "lines": [_line_row(witness_id, line) for line in lines],
     }
+    if page.nontext:
+        nontext_id = short_id("n", page_id, run_id)
+        kept_out = [n.word for n in page.nontext]
+        confs = [w.conf for w in kept_out]
+        nontext_lines = words_to_lines(kept_out)
+        rows["witnesses"].append({
+            "witness_id": nontext_id, "kind": "nontext", "run_id": run_id, "page_id": page_id,
+            "source_id": source_id, "text": lines_to_text(nontext_lines),
+            "mean_conf": round(sum(confs) / len(confs), 2), "raw_text": None})
+        rows["words"] += [{"witness_id": nontext_id, **asdict(n.word), "kind": n.kind,
+                           "reason": n.reason} for n in page.nontext]
+        rows["lines"] += [_line_row(nontext_id, line) for line in nontext_lines]
+    return rows
 
 
 def text_source_rows(source: Source, transcription: Transcription,

@@ -79,6 +79,12 @@ MIGRATIONS: list[tuple[int, str]] = [
     (3, """
     CREATE TABLE IF NOT EXISTS derived_state (built_at TIMESTAMP, sources_fingerprint VARCHAR);
     """),
+    # Words kept out of a page's text (stamps, marginalia, specks...) are stored too, as the
+    # words of a 'nontext' witness, with what they were taken for and why.
+    (4, """
+    ALTER TABLE words ADD COLUMN IF NOT EXISTS kind VARCHAR;
+    ALTER TABLE words ADD COLUMN IF NOT EXISTS reason VARCHAR;
+    """),
 ]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 # Tables recomputed from the witnesses on every run (collation, structure, metadata).

@@ -75,6 +75,33 @@ class Degradation:
         return cls(rotation_deg=-1.1, noise=7.0, blur=1.1, uneven_light=0.25,
                    ink=0.45, speckle=0.4)
 
+    @classmethod
+    def profile(cls, name: str) -> "Degradation":
+        """One of the named scan qualities of PROFILES (clean, typical, carbon, poor)."""
+        try:
+            return PROFILES[name]
+        except KeyError:
+            raise ValueError(f"unknown degradation profile {name!r}: choose one of "
+                             f"{', '.join(PROFILES)}") from None
+
+
+# Named scan qualities for benchmarks (bench/ocr_accuracy.py), from best to worst:
+# - clean: a fresh ribbon copy on a good flatbed;
+# - typical: a ribbon copy as archives scan them (the middle of make_collection's ribbon range,
+#   saved as JPEG);
+# - carbon: Degradation.carbon(), a carbon copy on flimsy paper;
+# - poor: a worn carbon, faint, blurred, noisy, dusty and saved at low JPEG quality (bench/
+#   fusion_cer.py's "worn"): on the grey image Tesseract finds no text at all.
+PROFILES: dict[str, Degradation] = {
+    "clean": Degradation(rotation_deg=0.3, noise=2.0, blur=0.3, uneven_light=0.05, ink=1.0,
+                         speckle=0.05),
+    "typical": Degradation(rotation_deg=0.8, noise=4.0, blur=0.6, uneven_light=0.15, ink=0.9,
+                           speckle=0.2, jpeg_quality=75),
+    "carbon": Degradation.carbon(),
+    "poor": Degradation(rotation_deg=1.5, noise=22.0, blur=1.8, uneven_light=0.5, ink=0.35,
+                        jpeg_quality=40, speckle=2.0),
+}
+
 
 # --------------------------------------------------------------------------
 # Fonts and page geometry
@@ -498,10 +525,10 @@ def _gt_bytes(lines: list[str]) -> bytes:
     return (ground_truth(lines) + "\n").encode("utf-8")
 
 
-# The sample's carbon is a worn one (Tesseract reads it at ~84 mean confidence, ~6 % CER), so
+# The sample's carbon is a worn one (archivist reads it at ~84 mean confidence, ~3 % CER), so
 # that the sample has a page worth re-OCR (`archivist reocr --where "mean_conf < 90"`).
-SAMPLE_WORN_CARBON = Degradation(rotation_deg=-1.4, noise=17.0, blur=2.1, uneven_light=0.4,
-                                 ink=0.3, speckle=2.0, jpeg_quality=30)
+SAMPLE_WORN_CARBON = Degradation(rotation_deg=-1.6, noise=20.0, blur=2.6, uneven_light=0.45,
+                                 ink=0.28, speckle=2.5, jpeg_quality=25)
 
 
 def write_sample(out_dir: Path, gt_dir: Path | None = None) -> list[Path]:

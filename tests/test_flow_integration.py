@@ -73,7 +73,7 @@ def test_ocr_run_records_engine_and_preprocessing(first_run):
     db, _ = first_run
     ((engine, version, config),) = _q(db, "SELECT engine, engine_version, config FROM ocr_runs")
     assert engine == "tesseract" and version.startswith("5")
-    assert '"binarize": "otsu"' in config
+    assert '"binarize": "none"' in config and '"adaptive": true' in config
     assert _q(db, "SELECT count(*) FROM pages WHERE preprocessing->>'$.deskew.angle_deg' "
                   "IS NOT NULL") == [(5,)]
 

@@ -517,6 +517,21 @@ def test_word_split_by_ocr_in_the_subject_is_rejoined():
     assert meta.subject == "Negotiations for a Commercial Agreement"
 
 
+def test_a_name_split_by_ocr_in_the_subject_is_rejoined_when_the_body_spells_it_whole():
+    text = MEMORANDUM.format(signed="R. P. O.").replace(
+        "Negot iations for a Commercial Agreement", "Arrest of Professor Kantard jieff").replace(
+        "The coal is late", "Professor Kantardjieff was arrested. The coal is late")
+    meta, _ = read(text)
+    assert meta.subject == "Arrest of Professor Kantardjieff"
+
+
+def test_two_words_are_not_joined_into_a_name_the_document_never_spells():
+    text = MEMORANDUM.format(signed="R. P. O.").replace(
+        "Negot iations for a Commercial Agreement", "Arrest of Professor Kantard jieff")
+    meta, _ = read(text)
+    assert meta.subject == "Arrest of Professor Kantard jieff"
+
+
 def test_memorandum_heading_split_by_ocr_still_gives_the_type():
     meta, _ = read(MEMORANDUM.format(signed="R. P. O.").replace("MEMORANDUM", "MEMORAND UM"))
     assert meta.doc_type == "memorandum"

@@ -226,3 +226,13 @@ def test_cli_collection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert (tmp_path / "out" / "page_00001.png").is_file()
     assert (tmp_path / "gt" / "page_00001.gt.txt").is_file()
     assert "page_00001.png" in capsys.readouterr().out
+
+
+def test_named_scan_profiles_run_from_clean_to_poor():
+    assert list(synth.PROFILES) == ["clean", "typical", "carbon", "poor"]
+    assert synth.Degradation.profile("carbon") == synth.Degradation.carbon()
+    inks = [synth.Degradation.profile(name).ink for name in synth.PROFILES]
+    noises = [synth.Degradation.profile(name).noise for name in synth.PROFILES]
+    assert inks == sorted(inks, reverse=True) and noises == sorted(noises)
+    with pytest.raises(ValueError, match="choose one of clean, typical, carbon, poor"):
+        synth.Degradation.profile("pristine")
