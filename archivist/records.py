@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from archivist.config import Settings
 from archivist.discover import Source
 from archivist.errors import PageError
-from archivist.ocr import PageOcr, TextLine, lines_to_text, words_to_lines
+from archivist.ocr import OcrPass, PageOcr, TextLine, lines_to_text, words_to_lines
 from archivist.transcription import Transcription
 
 
@@ -86,7 +86,7 @@ def ocr_witness_rows(page_id: str, source_id: str, page: PageOcr, run_id: str
     rows = {
         "witnesses": [{"witness_id": witness_id, "kind": "ocr", "run_id": run_id,
                        "page_id": page_id, "source_id": source_id, "text": lines_to_text(lines),
-                       "mean_conf": page.mean_conf, "raw_text": None}],
+                       "mean_conf": page.mean_conf, "raw_text": None, "pass": None}],
         "words": [{"witness_id": witness_id, **asdict(w), "kind": None, "reason": None}
                   for w in page.words],
         "lines": [_line_row(witness_id, line) for line in lines],
@@ -99,11 +99,29 @@ def ocr_witness_rows(page_id: str, source_id: str, page: PageOcr, run_id: str
         rows["witnesses"].append({
             "witness_id": nontext_id, "kind": "nontext", "run_id": run_id, "page_id": page_id,
             "source_id": source_id, "text": lines_to_text(nontext_lines),
-            "mean_conf": round(sum(confs) / len(confs), 2), "raw_text": None})
+            "mean_conf": round(sum(confs) / len(confs), 2), "raw_text": None, "pass": None})
         rows["words"] += [{"witness_id": nontext_id, **asdict(n.word), "kind": n.kind,
                            "reason": n.reason} for n in page.nontext]
         rows["lines"] += [_line_row(nontext_id, line) for line in nontext_lines]
+    for n, reading in enumerate(page.passes):
+        if reading.scope == "page" and reading.used:
+            continue  # the page's text: the ocr witness above
+        _add_pass(rows, short_id("p", page_id, run_id, n), reading, page_id, source_id, run_id)
     return rows
+
+
+def _add_pass(rows: dict[str, list[dict]], witness_id: str, reading: OcrPass, page_id: str,
+              source_id: str, run_id: str) -> None:
+    """Another reading of the page (or of its weak lines), kept as a witness beside the text."""
+    lines = words_to_lines(reading.words)
+    rows["witnesses"].append({
+        "witness_id": witness_id, "kind": "pass", "run_id": run_id, "page_id": page_id,
+        "source_id": source_id, "text": lines_to_text(lines),
+        "mean_conf": reading.signals.get("mean_conf"), "raw_text": None,
+        "pass": f"{reading.name} ({reading.scope}, used {reading.used})"})
+    rows["words"] += [{"witness_id": witness_id, **asdict(w), "kind": None, "reason": None}
+                      for w in reading.words]
+    rows["lines"] += [_line_row(witness_id, line) for line in lines]
 
 
 def text_source_rows(source: Source, transcription: Transcription,

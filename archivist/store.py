@@ -81,9 +81,12 @@ MIGRATIONS: list[tuple[int, str]] = [
     """),
     # Words kept out of a page's text (stamps, marginalia, specks...) are stored too, as the
     # words of a 'nontext' witness, with what they were taken for and why.
+    # Every other Tesseract reading of a page (adaptive re-OCR) is kept as a 'pass' witness,
+    # named after its clean-up and what it read.
     (4, """
     ALTER TABLE words ADD COLUMN IF NOT EXISTS kind VARCHAR;
     ALTER TABLE words ADD COLUMN IF NOT EXISTS reason VARCHAR;
+    ALTER TABLE witnesses ADD COLUMN IF NOT EXISTS pass VARCHAR;
     """),
 ]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])

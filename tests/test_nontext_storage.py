@@ -65,3 +65,34 @@ def test_stamps_and_marginalia_become_segments_and_specks_do_not():
     assert [(s.kind, s.text) for s in segments] == [
         ("stamp", "G260/3/41"), ("marginalia", "./8"), ("other", "|||")]
     assert segments[0].box == (2000, 500, 80, 30) and segments[0].page == 0
+
+
+def test_other_readings_of_the_page_are_kept_as_pass_witnesses():
+    from archivist.ocr import OcrPass
+
+    page = _page()
+    chosen = OcrPass(name="grey psm3", scope="page", words=page.words, signals={"mean_conf": 90},
+                     seconds=1.0, used=1)
+    other = OcrPass(name="otsu psm3", scope="page", words=[_word("Dcar", 1, 100, 60.0)],
+                    signals={"mean_conf": 60.0}, seconds=1.0, used=0)
+    lines = OcrPass(name="otsu lines psm6", scope="lines", words=[_word("Sir,", 1, 200, 80.0)],
+                    signals={"mean_conf": 80.0}, seconds=0.3, used=1)
+    page.passes = [chosen, other, lines]
+    rows = ocr_witness_rows("p1", "s1", page, "r1")
+    passes = [w for w in rows["witnesses"] if w["kind"] == "pass"]
+    assert [(w["pass"], w["text"], w["mean_conf"]) for w in passes] == [
+        ("otsu psm3 (page, used 0)", "Dcar", 60.0), ("otsu lines psm6 (lines, used 1)", "Sir,", 80.0)]
+    assert {w["witness_id"] for w in rows["words"]} >= {w["witness_id"] for w in passes}
+
+
+def test_pass_witnesses_store_with_their_name(tmp_path: Path):
+    from archivist.ocr import OcrPass
+
+    page = _page()
+    page.passes = [OcrPass(name="otsu psm3", scope="page", words=page.words,
+                           signals={"mean_conf": 88.0}, seconds=1.0, used=0)]
+    with Store(tmp_path / "a.duckdb") as store:
+        for table, table_rows in ocr_witness_rows("p1", "s1", page, "r1").items():
+            insert_rows(store.con, table, table_rows)
+        assert store.query("SELECT kind, pass FROM witnesses ORDER BY kind") == [
+            ("nontext", None), ("ocr", None), ("pass", "otsu psm3 (page, used 0)")]
