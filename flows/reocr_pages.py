@@ -103,7 +103,7 @@ def _mean_conf(store: Store, page_ids: list[str], run_id: str | None = None) -> 
     if run_id is None:
         sql, params = "SELECT avg(mean_conf) FROM pages WHERE list_contains(?, page_id)", [page_ids]
     else:
-        sql = ("SELECT avg(mean_conf) FROM witnesses WHERE run_id = ? "
+        sql = ("SELECT avg(mean_conf) FROM witnesses WHERE run_id = ? AND kind = 'ocr' "
                "AND list_contains(?, page_id)")
         params = [run_id, page_ids]
     value = store.query(sql, params)[0][0]

@@ -87,6 +87,10 @@ def test_reocr_adds_a_run_and_keeps_the_earlier_witnesses(corpus: Path):
                         "out/a.duckdb", cwd=corpus)
     assert result.returncode == 0, result.stderr
     assert "1 read again, 0 failed" in result.stdout
+    (new_conf,) = query_db(db, "SELECT w.mean_conf FROM witnesses w JOIN ocr_runs r "
+                               "USING (run_id) WHERE w.kind = 'ocr' AND r.config->>'purpose' = "
+                               "'reocr'")[0]
+    assert f"{round(new_conf, 1)} in this run" in result.stdout  # its text, not stamps or passes
 
     runs = query_db(db, "SELECT run_id, model, config->>'purpose' FROM ocr_runs "
                         "ORDER BY started_at")
