@@ -97,12 +97,18 @@ def _run(input: Path, db: Path, workers: int | None, verbose: bool, runner: str 
     plan = plan_from_db(input, db, Settings())
     if not plan.has_work and not _derived_is_stale(db):
         return _nothing_to_do(plan, db)
-    prefect_env.configure(db.parent / ".prefect", verbose=verbose)
-    from flows import process_collection as pc
+    with prefect_env.prefect_api(db.parent / ".prefect", verbose=verbose) as prefect_ready:
+        from flows import process_collection as pc
 
+        return _run_flow(pc, input, db, workers, runner, address, prefect_ready)
+
+
+def _run_flow(pc, input: Path, db: Path, workers: int | None, runner: str,
+              address: str | None, prefect_ready: Callable[[], None]):
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as progress:
         bar = progress.add_task("starting Prefect", total=None)
+        prefect_ready()
 
         def on_event(kind: str, *args: object) -> None:
             if kind == "pages":
@@ -209,12 +215,17 @@ def reocr_command(where: str = typer.Option(..., help='Which pages: SQL over `pa
         raise typer.Exit(EXIT_NOTHING_PROCESSED)
     from archivist import prefect_env
 
-    prefect_env.configure(db.parent / ".prefect", verbose=verbose)
-    from flows.reocr_pages import reocr_pages
+    with prefect_env.prefect_api(db.parent / ".prefect", verbose=verbose) as prefect_ready:
+        from flows.reocr_pages import reocr_pages
 
-    console.print(f"re-OCR of {len(selected)} pages with the {model} model"
-                  + (f" and recipe {recipe}" if recipe else ""), highlight=False)
-    summary = _guarded(lambda: reocr_pages(where, str(db), model, recipe, workers), verbose)
+        console.print(f"re-OCR of {len(selected)} pages with the {model} model"
+                      + (f" and recipe {recipe}" if recipe else ""), highlight=False)
+
+        def job():
+            prefect_ready()
+            return reocr_pages(where, str(db), model, recipe, workers)
+
+        summary = _guarded(job, verbose)
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_row("run", summary.run_id or "")
     table.add_row("pages", f"{summary.read} read again, {len(summary.failures)} failed")

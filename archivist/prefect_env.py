@@ -8,7 +8,9 @@ directory is self-contained and `rm -r data/processed` starts afresh.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 
 def configure(state_dir: Path | str, *, verbose: bool = False) -> None:
@@ -26,3 +28,22 @@ def configure(state_dir: Path | str, *, verbose: bool = False) -> None:
         os.environ.setdefault(key, value)
     if verbose:
         os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+
+
+@contextmanager
+def prefect_api(state_dir: Path | str, *, verbose: bool = False) -> Iterator[Callable[[], None]]:
+    """Prefect set up for one command; yields `ready`, to call just before the first flow.
+
+    The API is the server named by PREFECT_API_URL in the environment (a server of the
+    user's, e.g. the one their deployments use) or else a temporary one, launched now so that
+    it comes up while the caller imports Prefect and the flows (archivist/prefect_server.py),
+    and stopped when the block ends.
+    """
+    configure(state_dir, verbose=verbose)
+    if os.environ.get("PREFECT_API_URL"):
+        yield lambda: None
+        return
+    from archivist.prefect_server import TemporaryServer
+
+    with TemporaryServer(Path(os.environ["PREFECT_HOME"])).start() as server:
+        yield server.wait_ready
