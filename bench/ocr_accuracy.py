@@ -15,7 +15,7 @@ Groups of pages (one table, one row per group):
 The EHRI groups are skipped with a message when the corpus is absent.
 
 Each page is read by raw Tesseract (the page as loaded, `tesseract --dpi D`, as `archivist eval`
-does, handed over as an uncompressed PGM like archivist's own passes) and by archivist's
+does, handed over as an uncompressed BMP like archivist's own passes) and by archivist's
 ocr_page, one after the other in the same worker process, alternating which goes first. Time
 is the CPU time of the worker and its Tesseract processes (user + system), which other jobs on
 the machine slow far less than wall time; the wall-clock ratio is shown beside it.
