@@ -1,7 +1,7 @@
 import duckdb
 import pytest
 
-from archivist.store import Store
+from archivist.store import JSON_COLUMNS, Store
 
 
 def _source(sid="s1", sha="aa"):
@@ -33,6 +33,16 @@ def test_schema_has_the_contract_tables_and_columns(tmp_path):
     }.items():
         for column in columns.split():
             assert (table, column) in cols, f"{table}.{column}"
+
+
+def test_the_writer_serialises_dicts_into_every_json_column_and_only_those(tmp_path):
+    with Store(tmp_path / "a.duckdb") as store:
+        found = store.query("SELECT table_name, column_name FROM duckdb_columns() "
+                            "WHERE data_type = 'JSON' ORDER BY ALL")
+        store.replace_source(_source(), {"pages": [_page() | {"preprocessing": {"deskew": 0.5}}]})
+        stored = store.query("SELECT preprocessing ->> 'deskew' FROM pages")
+    assert found == sorted((t, c) for t, cols in JSON_COLUMNS.items() for c in cols)
+    assert stored == [("0.5",)]
 
 
 def test_replacing_a_source_swaps_its_rows(tmp_path):
