@@ -56,3 +56,27 @@ def requires_shared(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not here (a user's clone has no ../shared test material)")
     return path
+
+
+# A US telegram as received (form head, grading, addressee, text in capitals, signature):
+# read by test_structure for its parts and by test_metadata for its fields.
+TELEGRAM_FORM = """
+TELEGRAM RECEIVED
+
+SECRET
+
+FROM  Ankara
+
+Dated 1943 MAY 4
+
+Rec'd 9:40 a.m.
+
+Secretary of State,
+Washington.
+
+THE MINISTER HAS AGREED TO THE PROPOSED TERMS STOP THE GOVERNMENT
+RECEIVED THE NOTE OF THE FOREIGN OFFICE STOP WE
+EXPECT A REPLY SHORTLY.
+
+HALLORAN
+"""

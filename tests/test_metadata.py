@@ -9,6 +9,7 @@ from archivist.transcription import parse_markdown
 
 from archivist.metadata import DocumentMeta, Entity, describe
 from archivist.structure import Line, segment_document
+from conftest import TELEGRAM_FORM
 
 SEED = Path(__file__).resolve().parents[1] / "data" / "raw" / "halifax_to_welles_1941-12-23.txt"
 PACKAGE = Path(__file__).resolve().parents[1] / "archivist"
@@ -408,28 +409,6 @@ def test_seed_persons_named_without_a_title(seed):
 def test_grading_without_the_specks_after_it():
     meta, _ = read("CONFIDENTIAL ON re\n\nSir:\n\nI have the honor to report.")
     assert meta.classification == "CONFIDENTIAL"
-
-
-TELEGRAM_FORM = """
-TELEGRAM RECEIVED
-
-SECRET
-
-FROM  Ankara
-
-Dated 1943 MAY 4
-
-Rec'd 9:40 a.m.
-
-Secretary of State,
-Washington.
-
-THE MINISTER HAS AGREED TO THE PROPOSED TERMS STOP THE GOVERNMENT
-RECEIVED THE NOTE OF THE FOREIGN OFFICE STOP WE
-EXPECT A REPLY SHORTLY.
-
-HALLORAN
-"""
 
 
 def test_telegram_form_head_and_signature():

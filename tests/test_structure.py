@@ -15,6 +15,7 @@ from archivist.structure import (
     reading_text,
     segment_document,
 )
+from conftest import TELEGRAM_FORM
 
 SEED = Path(__file__).resolve().parents[1] / "data" / "raw" / "halifax_to_welles_1941-12-23.txt"
 EHRI_GT = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "ehri-english" / "gt"
@@ -612,26 +613,6 @@ def test_a_page_ending_in_a_misread_closing_and_signature_debris_closes():
 def test_specks_after_a_grading_line_leave_it_a_classification():
     segments = segment_document(lines_of("CONFIDENTIAL ON re\n\nSir:\n\nI have the honor to report."))
     assert segments[0].kind == "classification"
-
-
-TELEGRAM_FORM = """
-TELEGRAM RECEIVED
-
-FROM  Ankara
-
-Dated 1943 MAY 4
-
-Rec'd 9:40 a.m.
-
-Secretary of State,
-Washington.
-
-THE MINISTER HAS AGREED TO THE PROPOSED TERMS STOP THE GOVERNMENT
-RECEIVED THE NOTE OF THE FOREIGN OFFICE STOP WE
-EXPECT A REPLY SHORTLY.
-
-HALLORAN
-"""
 
 
 def test_telegram_form_parts():
