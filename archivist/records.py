@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime, timezone
+from typing import Sequence
+
+import pyarrow as pa
 
 from archivist.config import Settings
 from archivist.discover import Source
 from archivist.errors import PageError
-from archivist.ocr import OcrPass, PageOcr, TextLine, lines_to_text, words_to_lines
+from archivist.ocr import OcrPass, PageOcr, TextLine, Word, lines_to_text, words_to_lines
 from archivist.transcription import Transcription
 
 
@@ -51,12 +54,35 @@ def failure_row(source: Source, error: Exception, page_index: int | None = None,
             "stage": stage, "error": message, "occurred_at": now()}
 
 
+# The words table's columns as records make them: a table is built from columns, not from a dict
+# per word (words are nearly all a writer writes; bench/duckdb_scale.py measures it).
+WORD_FIELDS = tuple(f.name for f in fields(Word))
+WORDS_SCHEMA = pa.schema(
+    [("witness_id", pa.string())]
+    + [(name, pa.float64() if name == "conf" else pa.string() if name == "text" else pa.int32())
+       for name in WORD_FIELDS]
+    + [("kind", pa.string()), ("reason", pa.string())])
+
+
+def word_table(witness_id: str, words: Sequence[Word], kinds: Sequence[str] | None = None,
+               reasons: Sequence[str] | None = None) -> pa.Table:
+    """The words of one witness as rows of the words table (kind and reason: for non-text)."""
+    n = len(words)
+    columns: dict[str, list] = {"witness_id": [witness_id] * n}
+    for name in WORD_FIELDS:
+        columns[name] = [getattr(w, name) for w in words]
+    columns["kind"] = list(kinds) if kinds is not None else [None] * n
+    columns["reason"] = list(reasons) if reasons is not None else [None] * n
+    return pa.table(columns, schema=WORDS_SCHEMA)
+
+
 def image_source_rows(source: Source, page_count: int, results: list[PageOcr],
                       errors: list[Exception], run_id: str,
-                      settings_hash: str) -> tuple[dict, dict[str, list[dict]]]:
+                      settings_hash: str) -> tuple[dict, dict[str, list[dict] | pa.Table]]:
     """A scanned source: its pages, one OCR witness per page, words, lines, failures."""
-    rows: dict[str, list[dict]] = {"pages": [], "witnesses": [], "words": [], "lines": [],
-                                   "failures": [failure_row(source, e) for e in errors]}
+    rows: dict = {"pages": [], "witnesses": [], "lines": [],
+                  "failures": [failure_row(source, e) for e in errors]}
+    words = []
     for page in sorted(results, key=lambda p: p.page_index):
         page_id = page_id_for(source.source_id, page.page_index)
         witness = ocr_witness_rows(page_id, source.source_id, page, run_id)
@@ -66,8 +92,10 @@ def image_source_rows(source: Source, page_count: int, results: list[PageOcr],
             "page_number": None, "text": witness["witnesses"][0]["text"],
             "mean_conf": page.mean_conf, "image_hash": page.image_hash,
             "preprocessing": page.preprocessing})
+        words.append(witness.pop("words"))
         for table, table_rows in witness.items():
             rows[table].extend(table_rows)
+    rows["words"] = pa.concat_tables(words) if words else word_table("", [])
     if not results:
         status, error = "failed", "no page could be read"
     elif errors:
@@ -78,7 +106,7 @@ def image_source_rows(source: Source, page_count: int, results: list[PageOcr],
 
 
 def ocr_witness_rows(page_id: str, source_id: str, page: PageOcr, run_id: str
-                     ) -> dict[str, list[dict]]:
+                     ) -> dict[str, list[dict] | pa.Table]:
     """One OCR pass of one page: its witness, words and lines (a re-OCR adds just these), and
     the words kept out of its text as a 'nontext' witness, so that nothing read is lost."""
     witness_id = short_id("w", page_id, run_id)
@@ -87,10 +115,9 @@ def ocr_witness_rows(page_id: str, source_id: str, page: PageOcr, run_id: str
         "witnesses": [{"witness_id": witness_id, "kind": "ocr", "run_id": run_id,
                        "page_id": page_id, "source_id": source_id, "text": lines_to_text(lines),
                        "mean_conf": page.mean_conf, "raw_text": None, "pass": None}],
-        "words": [{"witness_id": witness_id, **asdict(w), "kind": None, "reason": None}
-                  for w in page.words],
         "lines": [_line_row(witness_id, line) for line in lines],
     }
+    words = [word_table(witness_id, page.words)]
     if page.nontext:
         nontext_id = short_id("n", page_id, run_id)
         kept_out = [n.word for n in page.nontext]
@@ -100,28 +127,30 @@ def ocr_witness_rows(page_id: str, source_id: str, page: PageOcr, run_id: str
             "witness_id": nontext_id, "kind": "nontext", "run_id": run_id, "page_id": page_id,
             "source_id": source_id, "text": lines_to_text(nontext_lines),
             "mean_conf": round(sum(confs) / len(confs), 2), "raw_text": None, "pass": None})
-        rows["words"] += [{"witness_id": nontext_id, **asdict(n.word), "kind": n.kind,
-                           "reason": n.reason} for n in page.nontext]
+        words.append(word_table(nontext_id, kept_out, [n.kind for n in page.nontext],
+                                [n.reason for n in page.nontext]))
         rows["lines"] += [_line_row(nontext_id, line) for line in nontext_lines]
     for n, reading in enumerate(page.passes):
         if reading.scope == "page" and reading.used:
             continue  # the page's text: the ocr witness above
-        _add_pass(rows, short_id("p", page_id, run_id, n), reading, page_id, source_id, run_id)
+        words.append(_add_pass(rows, short_id("p", page_id, run_id, n), reading, page_id,
+                               source_id, run_id))
+    rows["words"] = pa.concat_tables(words)
     return rows
 
 
 def _add_pass(rows: dict[str, list[dict]], witness_id: str, reading: OcrPass, page_id: str,
-              source_id: str, run_id: str) -> None:
-    """Another reading of the page (or of its weak lines), kept as a witness beside the text."""
+              source_id: str, run_id: str) -> pa.Table:
+    """Another reading of the page (or of its weak lines), kept as a witness beside the text;
+    returns its words."""
     lines = words_to_lines(reading.words)
     rows["witnesses"].append({
         "witness_id": witness_id, "kind": "pass", "run_id": run_id, "page_id": page_id,
         "source_id": source_id, "text": lines_to_text(lines),
         "mean_conf": reading.signals.get("mean_conf"), "raw_text": None,
         "pass": f"{reading.name} ({reading.scope}, used {reading.used})"})
-    rows["words"] += [{"witness_id": witness_id, **asdict(w), "kind": None, "reason": None}
-                      for w in reading.words]
     rows["lines"] += [_line_row(witness_id, line) for line in lines]
+    return word_table(witness_id, reading.words)
 
 
 def text_source_rows(source: Source, transcription: Transcription,

@@ -178,9 +178,14 @@ class Store:
                 insert_rows(self.con, table, table_rows)
 
     def _delete_source_rows(self, sid: str) -> None:
-        for table in ("words", "lines"):
-            self.con.execute(f"DELETE FROM {table} WHERE witness_id IN "
-                             "(SELECT witness_id FROM witnesses WHERE source_id = ?)", [sid])
+        """A source's words and lines are found through its witnesses: a new source has none, and
+        then the two largest tables are not scanned at all."""
+        witness_ids = [r[0] for r in self.con.execute(
+            "SELECT witness_id FROM witnesses WHERE source_id = ?", [sid]).fetchall()]
+        if witness_ids:
+            for table in ("words", "lines"):
+                self.con.execute(f"DELETE FROM {table} WHERE list_contains(?, witness_id)",
+                                 [witness_ids])
         for table in ("witnesses", "pages", "failures"):
             self.con.execute(f"DELETE FROM {table} WHERE source_id = ?", [sid])
 
@@ -251,11 +256,16 @@ class _Transaction:
 JSON_COLUMNS: dict[str, tuple[str, ...]] = {"ocr_runs": ("config",), "pages": ("preprocessing",)}
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
-    """Bulk insert through Arrow (executemany measured at 613 rows/s, this at ~774k rows/s)."""
-    if not rows:
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict] | pa.Table
+                ) -> None:
+    """Bulk insert through Arrow (executemany measured at 613 rows/s, this at ~774k rows/s);
+    rows as dicts, or already as an Arrow table (the words: records.word_table)."""
+    if len(rows) == 0:
         return
-    batch = _arrow(rows, JSON_COLUMNS.get(table, ()))
+    if isinstance(rows, pa.Table):
+        batch = rows.combine_chunks()  # DuckDB scans one chunk 3-4x faster than 200 small ones
+    else:
+        batch = _arrow(rows, JSON_COLUMNS.get(table, ()))
     name = f"_batch_{table}"
     con.register(name, batch)
     try:

@@ -13,7 +13,9 @@ variants.
 
 Load: the per-source rows (sources, pages, witnesses, words, lines) go in with the pipeline's
 writer, `Store` + `insert_rows` (Arrow), 200 sources per transaction; words/s counts only the time
-inside those calls (dict rows to Arrow to DuckDB), not generating the rows. The pipeline itself
+inside those calls (the words' Arrow table, and the other tables' dict rows turned into Arrow, to
+DuckDB), not generating the rows (records.word_table makes the words' table from Word objects, as
+the flow does). The pipeline itself
 writes one source per transaction with `Store.replace_source`, which first deletes the source's
 old rows; that path is timed too, on --per-source sources into the empty database and into the
 full one. The derived tables, views and search index go in with `Store.replace_derived`, as the
@@ -38,13 +40,15 @@ from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archivist.analytics import create_views, query  # noqa: E402
-from archivist.records import page_id_for, short_id  # noqa: E402
+from archivist.ocr import Word  # noqa: E402
+from archivist.records import page_id_for, short_id, word_table  # noqa: E402
 from archivist.search import build_index, search  # noqa: E402
-from archivist.store import Store, _arrow, insert_rows  # noqa: E402
+from archivist.store import JSON_COLUMNS, Store, _arrow, insert_rows  # noqa: E402
 
 WORDS_PER_LINE = 10
 LINES_PER_PAGE = 25
@@ -93,7 +97,8 @@ def vocabulary(rng: np.random.Generator, size: int = 40_000) -> tuple[np.ndarray
 
 def page_rows(rng: np.random.Generator, vocab: np.ndarray, probs: np.ndarray, pages: range,
               n_words: int) -> tuple[dict[str, list[dict]], list[tuple[str, str, float]]]:
-    """Per-source rows for these pages, as records.image_source_rows makes them; and
+    """Per-source rows for these pages, as records.image_source_rows makes them (the words as
+    an Arrow table, from Word objects: records.word_table); and
     (page_id, page text, mean_conf) for the derived tables."""
     per_page = LINES_PER_PAGE * WORDS_PER_LINE
     n_pages = len(pages)
@@ -105,8 +110,8 @@ def page_rows(rng: np.random.Generator, vocab: np.ndarray, probs: np.ndarray, pa
     lens = np.array([len(t) for t in texts])
     widths = (lens * 30 + rng.integers(-4, 5, total)).tolist()
     heights = rng.integers(28, 44, total).tolist()
-    rows: dict[str, list[dict]] = {"sources": [], "pages": [], "witnesses": [], "words": [],
-                                   "lines": []}
+    rows: dict = {"sources": [], "pages": [], "witnesses": [], "lines": []}
+    word_tables = []
     derived = []
     processed = datetime(2026, 11, 27, 10, 0, 0)
     for k, index in enumerate(pages):
@@ -116,8 +121,7 @@ def page_rows(rng: np.random.Generator, vocab: np.ndarray, probs: np.ndarray, pa
         pid = page_id_for(sid, 0)
         wid = short_id("w", pid, RUN_ID)
         base = k * per_page
-        lines_text, line_rows, offset = [], [], 0
-        words = rows["words"]
+        lines_text, line_rows, offset, words = [], [], 0, []
         for line in range(LINES_PER_PAGE):
             block = 1 + line * 3 // LINES_PER_PAGE
             par = 1 + line // 6
@@ -126,9 +130,9 @@ def page_rows(rng: np.random.Generator, vocab: np.ndarray, probs: np.ndarray, pa
             start = base + line * WORDS_PER_LINE
             for w in range(WORDS_PER_LINE):
                 i = start + w
-                words.append({"witness_id": wid, "block": block, "par": par, "line": line + 1,
-                              "word": w + 1, "text": texts[i], "conf": conf[i], "left": left,
-                              "top": top, "width": widths[i], "height": heights[i]})
+                words.append(Word(block=block, par=par, line=line + 1, word=w + 1,
+                                  text=texts[i], conf=conf[i], left=left, top=top,
+                                  width=widths[i], height=heights[i]))
                 left += widths[i] + 30
             text = " ".join(texts[start:start + WORDS_PER_LINE])
             lines_text.append(text)
@@ -140,6 +144,7 @@ def page_rows(rng: np.random.Generator, vocab: np.ndarray, probs: np.ndarray, pa
         page_text = "\n".join(lines_text)
         mean_conf = round(sum(conf[base:base + per_page]) / per_page, 2)
         rows["lines"].extend(line_rows)
+        word_tables.append(word_table(wid, words))
         rows["sources"].append({"source_id": sid, "path": path, "kind": "image",
                                 "sha256": short_id("h", path)[1:] * 4, "bytes": 4_500_000,
                                 "status": "done", "error": None, "settings_hash": SETTINGS_HASH,
@@ -155,6 +160,7 @@ def page_rows(rng: np.random.Generator, vocab: np.ndarray, probs: np.ndarray, pa
                                   "page_id": pid, "source_id": sid, "text": page_text,
                                   "mean_conf": mean_conf, "raw_text": None})
         derived.append((pid, wid, page_text, mean_conf))
+    rows["words"] = pa.concat_tables(word_tables)
     return rows, derived
 
 
@@ -225,6 +231,15 @@ def insert_batch(store: Store, rows: dict[str, list[dict]]) -> None:
             insert_rows(store.con, table, table_rows)
 
 
+def _runs(witness_ids: list[str], wid_source: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """(start, length) of each source's words: a page's words are contiguous."""
+    runs: dict[str, list[int]] = {}
+    for i, wid in enumerate(witness_ids):
+        run = runs.setdefault(wid_source[wid], [i, 0])
+        run[1] += 1
+    return {sid: (start, length) for sid, (start, length) in runs.items()}
+
+
 def per_source(store: Store, rows: dict[str, list[dict]]) -> float:
     """Seconds to write these sources one at a time with Store.replace_source."""
     by_source: dict[str, dict[str, list[dict]]] = {}
@@ -232,9 +247,11 @@ def per_source(store: Store, rows: dict[str, list[dict]]) -> float:
     for table in ("pages", "witnesses"):
         for r in rows[table]:
             by_source.setdefault(r["source_id"], {}).setdefault(table, []).append(r)
-    for table in ("words", "lines"):
-        for r in rows[table]:
-            by_source[wid_source[r["witness_id"]]].setdefault(table, []).append(r)
+    for r in rows["lines"]:
+        by_source[wid_source[r["witness_id"]]].setdefault("lines", []).append(r)
+    words = rows["words"]
+    for sid, (start, length) in _runs(words["witness_id"].to_pylist(), wid_source).items():
+        by_source[sid]["words"] = words.slice(start, length)
     started = time.perf_counter()
     for source in rows["sources"]:
         store.replace_source(source, by_source[source["source_id"]])
@@ -312,8 +329,9 @@ def run(args, rng, vocab, probs, n_pages: int, db: Path) -> None:
         # Where a batch's time goes: the rows (dicts) to Arrow, in Python, before DuckDB.
         sample, _ = page_rows(rng, vocab, probs, range(n_pages, n_pages + BATCH_PAGES), per_page)
         t0 = time.perf_counter()
-        for table_rows in sample.values():
-            _arrow(table_rows)
+        for table, table_rows in sample.items():
+            if table != "words":  # already a table, as records make it
+                _arrow(table_rows, JSON_COLUMNS.get(table, ()))
         arrow_s = time.perf_counter() - t0
         del sample
 
@@ -336,8 +354,8 @@ def run(args, rng, vocab, probs, n_pages: int, db: Path) -> None:
     print(f"Store + insert_rows, {BATCH_PAGES} sources per transaction: {load_s:.1f} s in the "
           f"writer for {bulk_words:,} words -> {rate:,.0f} words/s "
           f"(generating the rows: {gen_s:.1f} s; wall {wall_s:.1f} s)")
-    print(f"  of a batch's {load_s / batches:.2f} s, {arrow_s:.2f} s go to turning the dict rows "
-          f"into Arrow columns (store._arrow, pure Python), the rest to DuckDB")
+    print(f"  of a batch's {load_s / batches:.2f} s, {arrow_s:.2f} s go to turning the other "
+          f"tables' dict rows into Arrow (store._arrow), the rest to DuckDB")
     if first:
         print(f"Store.replace_source, one source per transaction, empty database: "
               f"{empty_s / first * 1000:.1f} ms per source -> {first * per_page / empty_s:,.0f} "

@@ -31,11 +31,12 @@ def test_words_kept_out_of_the_text_become_a_nontext_witness():
     assert ocr["kind"] == "ocr" and ocr["text"] == "Dear Sir,"
     assert nontext["kind"] == "nontext" and nontext["run_id"] == "r1"
     assert "G260/3/41" in nontext["text"] and "G260" not in ocr["text"]
-    kinds = {w["text"]: (w["kind"], w["reason"]) for w in rows["words"]
+    kinds = {w["text"]: (w["kind"], w["reason"]) for w in rows["words"].to_pylist()
              if w["witness_id"] == nontext["witness_id"]}
     assert kinds == {"G260/3/41": ("stamp", "in a frame"), "./8": ("marginalia", "outside column"),
                      "•": ("speck", "punctuation only")}
-    assert all(w["kind"] is None for w in rows["words"] if w["witness_id"] == ocr["witness_id"])
+    assert all(w["kind"] is None for w in rows["words"].to_pylist()
+               if w["witness_id"] == ocr["witness_id"])
 
 
 def test_a_page_without_nontext_words_has_no_nontext_witness():
@@ -82,7 +83,7 @@ def test_other_readings_of_the_page_are_kept_as_pass_witnesses():
     passes = [w for w in rows["witnesses"] if w["kind"] == "pass"]
     assert [(w["pass"], w["text"], w["mean_conf"]) for w in passes] == [
         ("otsu psm3 (page, used 0)", "Dcar", 60.0), ("otsu lines psm6 (lines, used 1)", "Sir,", 80.0)]
-    assert {w["witness_id"] for w in rows["words"]} >= {w["witness_id"] for w in passes}
+    assert set(rows["words"]["witness_id"].to_pylist()) >= {w["witness_id"] for w in passes}
 
 
 def test_pass_witnesses_store_with_their_name(tmp_path: Path):
