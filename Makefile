@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := tesseract-ocr tesseract-ocr-eng fonts-freefont-ttf
 # The review page is tested in Debian's Chromium (Playwright drives it; no browser download).
 TEST_APT_PACKAGES := chromium
+# The benchmarks run OCRmyPDF beside archivist: Ghostscript for its PDFs, unpaper for --clean.
+BENCH_APT_PACKAGES := ghostscript unpaper
+BENCH_STAMP := $(VENV)/.bench-installed
 
 .PHONY: run test bench system-deps venv sample clean
 
@@ -16,13 +19,15 @@ test: APT_PACKAGES += $(TEST_APT_PACKAGES)
 test: system-deps $(STAMP)
 	bash .ci/pytest.sh
 
-bench: system-deps $(STAMP)
+bench: APT_PACKAGES += $(BENCH_APT_PACKAGES)
+bench: system-deps $(BENCH_STAMP)
 	$(PY) bench/flow_throughput.py --pages 12
 	$(PY) bench/ocr_accuracy.py --pages 8
 	$(PY) bench/fusion_cer.py --pages 8
 	$(PY) bench/passage_dedup.py --sizes 50000 100000 200000
 	$(PY) bench/metadata_fields.py --letters 24 --seed 7 --profiles clean degraded
 	$(PY) bench/pipeline_cost.py --pages 50 --noop-pages 200 --repeats 3
+	$(PY) bench/pipeline_cost.py --scans ../shared/corpus/ehri-english ../shared/corpus/tapuscorpus-french --noop-pages 0 --repeats 3
 	$(PY) bench/duckdb_scale.py --words 10000000 --runs 5
 
 sample: $(STAMP)
@@ -42,6 +47,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[test,bench]'
+	touch $(BENCH_STAMP)
 
 clean:
 	rm -rf data/processed data/raw/synthetic

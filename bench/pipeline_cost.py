@@ -8,11 +8,14 @@ Pages: `synth.make_collection` letters filled to the foot of the sheet (37 lines
 seed 7. Bare Tesseract is `pytesseract.image_to_data` on each file, one page after another,
 OMP_THREAD_LIMIT=1 (as archivist runs it), no preprocessing.
 
-Each measured flow run is its own process (`--child-flow`): a fresh Prefect home (so a fresh
-temporary server and an empty result storage, which is the OCR cache) and a fresh database, then
-`flows.process_collection.run_collection(input, db, workers)`. The process wall (interpreter start
-to exit) is what a user waits for; "without start-up" is the run_collection call alone (Prefect
-imported and its temporary server answering before it). Peak RSS is the largest sum of the RSS
+Each measured flow run is its own process (`--child-flow`), as `archivist run` does it: a
+temporary Prefect server started first (archivist.prefect_env.prefect_api), Prefect and the flows
+imported meanwhile, then `flows.process_collection.run_collection(input, db, workers)` on a fresh
+database with an empty result storage (the OCR cache). The Prefect home (the server's database)
+is shared by the runs, as data/processed/.prefect is by a user's runs; its first start-up, which
+creates and migrates that database, is measured once before and printed apart. The process wall
+(interpreter start to exit) is what a user waits for; "without start-up" is the run_collection
+call alone. Peak RSS is the largest sum of the RSS
 of the run's whole process tree (the flow process, Prefect's server, the Tesseract processes),
 sampled every 50 ms with psutil (installed with distributed).
 
@@ -28,7 +31,8 @@ makes the no-op fraction larger, not smaller), then the same command again with 
 (the CLI plans against the database and does not start Prefect): rerun / first run.
 
 Stages: the flow's own timings (RunSummary.stages), medians per worker count. Preprocess vs OCR
-is split on --sample pages by calling load_page, preprocess and ocr_image one page at a time;
+is split on --sample pages by calling load_page, preprocess and ocr_image one page at a time, and
+ocr_page whole (the rest: adaptive re-reading, non-text words);
 collation vs structure by re-running the assembly of a 1-worker database with timers around
 assemble's calls into structure and metadata (segment_document, document_starts, describe).
 """
@@ -59,6 +63,8 @@ TARGETS = {  # figure: (target, higher is better)
     "speed-up 1 -> 2 workers": (1.7, True),
     "no-op rerun / first run": (0.03, False),
     "peak RSS (GB)": (1.5, False),
+    "pages/s over OCRmyPDF": (3.0, True),
+    "CER over OCRmyPDF's": (1.0, False),
 }
 
 
@@ -102,6 +108,8 @@ class TreeSampler:
         self.interval = interval
         self.peak = 0
         self.seen: dict[int, float] = {}  # pid -> create_time
+        self.kinds: dict[int, str] = {}
+        self.cpu: dict[tuple[int, float], float] = {}  # last CPU seconds seen per process
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -116,11 +124,30 @@ class TreeSampler:
             for p in procs:
                 try:
                     total += p.memory_info().rss
-                    self.seen.setdefault(p.pid, p.create_time())
+                    created = self.seen.setdefault(p.pid, p.create_time())
+                    if self.kinds.get(p.pid, "other") == "other":  # a fork not yet exec'd
+                        self.kinds[p.pid] = self._kind(p)
+                    times = p.cpu_times()
+                    self.cpu[(p.pid, created)] = times.user + times.system
                 except self.psutil.Error:
                     pass
             self.peak = max(self.peak, total)
             self._stop.wait(self.interval)
+
+    def _kind(self, p) -> str:
+        if p.pid == self.root.pid:
+            return "main process"
+        if p.name().startswith("tesseract"):
+            return "tesseract"
+        return "prefect server" if "uvicorn" in " ".join(p.cmdline()) else "other"
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        """CPU seconds per kind of process, as last sampled (a process's last <50 ms missed)."""
+        out: dict[str, float] = {}
+        for (pid, _), seconds in self.cpu.items():
+            kind = self.kinds.get(pid, "other")
+            out[kind] = out.get(kind, 0.0) + seconds
+        return out
 
     def stop(self) -> int:
         """Stop sampling; end descendants still running (ours: same pid and start time)."""
@@ -140,13 +167,24 @@ class TreeSampler:
         return left
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished, waited-for descendants: a
+    measured run's whole tree (Prefect's server is waited for at exit, Tesseract by its caller)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def clean_env() -> dict[str, str]:
     """This environment without PREFECT_* settings: each run gets its own Prefect home."""
     return {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
 
 
-def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str, int]:
-    """(wall seconds, peak tree RSS bytes, stdout, leftover processes ended) of one command."""
+def run_measured(cmd: list[str], env: dict[str, str], cpu_by_kind: dict | None = None
+                 ) -> tuple[float, int, str, int]:
+    """(wall seconds, peak tree RSS bytes, stdout, leftover processes ended) of one command;
+    CPU seconds per kind of process into `cpu_by_kind` when given."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=ROOT)
@@ -154,40 +192,67 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str, 
     out, err = proc.communicate()
     wall = time.perf_counter() - started
     left = sampler.stop()
+    if cpu_by_kind is not None:
+        cpu_by_kind.update(sampler.cpu_by_kind())
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}: {err[-2000:]}")
     return wall, sampler.peak, out, left
 
 
+def prefect_home(work: Path) -> Path:
+    return work / "prefect-home"
+
+
+def first_startup(work: Path) -> float:
+    """Seconds from interpreter start to a Prefect API answering, in a fresh Prefect home."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child-startup",
+           str(prefect_home(work))]
+    out = subprocess.run(cmd, env=clean_env(), cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    return json.loads(out.splitlines()[-1])["startup"]
+
+
+def child_startup(state: str) -> None:
+    started = time.perf_counter()
+    from archivist import prefect_env
+
+    with prefect_env.prefect_api(state) as prefect_ready:
+        import flows.process_collection  # noqa: F401
+
+        prefect_ready()
+        print(json.dumps({"startup": time.perf_counter() - started}))
+
+
 def flow_run(pages_dir: Path, work: Path, workers: int, tag: str) -> dict:
-    state = work / f"prefect-{tag}"
+    storage = work / f"storage-{tag}"
     db = work / f"flow-{tag}.duckdb"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child-flow", str(pages_dir),
-           str(db), str(workers), str(state)]
-    wall, peak, out, left = run_measured(cmd, clean_env())
+           str(db), str(workers), str(prefect_home(work))]
+    cpu, kinds = children_cpu(), {}
+    env = clean_env() | {"PREFECT_LOCAL_STORAGE_PATH": str(storage)}
+    wall, peak, out, left = run_measured(cmd, env, kinds)
+    cpu = children_cpu() - cpu
     result = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
-    shutil.rmtree(state, ignore_errors=True)
-    return result | {"wall": wall, "peak_rss": peak, "left": left, "db": str(db)}
+    shutil.rmtree(storage, ignore_errors=True)
+    return result | {"wall": wall, "cpu": cpu, "cpu_by_kind": kinds, "peak_rss": peak,
+                     "left": left, "db": str(db)}
 
 
 def child_flow(input_dir: str, db: str, workers: int, state: str) -> None:
-    """One measured run, in its own process: fresh Prefect home, fresh database."""
+    """One measured run, in its own process, started as `archivist run` starts one."""
     import resource
 
     started = time.perf_counter()
     from archivist import prefect_env
 
-    prefect_env.configure(state)
-    from prefect.client.orchestration import get_client
+    with prefect_env.prefect_api(state) as prefect_ready:
+        from flows.process_collection import run_collection
 
-    from flows.process_collection import run_collection
-
-    with get_client(sync_client=True) as client:  # starts the temporary server
-        client.hello()
-    startup = time.perf_counter() - started
-    flow_started = time.perf_counter()
-    summary = run_collection(input_dir, db, workers)
-    flow = time.perf_counter() - flow_started
+        prefect_ready()
+        startup = time.perf_counter() - started
+        flow_started = time.perf_counter()
+        summary = run_collection(input_dir, db, workers)
+        flow = time.perf_counter() - flow_started
     print(json.dumps({"startup": startup, "flow": flow, "elapsed_s": summary.elapsed_s,
                       "stages": summary.stages, "pages": summary.pages, "words": summary.words,
                       "documents": summary.documents, "failed": len(summary.failed),
@@ -209,22 +274,26 @@ def bare_tesseract(paths: list[Path], threads: int = 1) -> float:
 # -- the parts of the benchmark -------------------------------------------------------------------
 
 def measure_cost(paths: list[Path], pages_dir: Path, work: Path, worker_counts: list[int],
-                 repeats: int) -> tuple[dict[int, list[float]], dict[int, list[dict]]]:
+                 repeats: int
+                 ) -> tuple[dict[int, list[float]], dict[int, list[float]], dict[int, list[dict]]]:
     """Bare Tesseract (1 thread, and as many threads as the most workers: how much parallelism
     the machine gives right now) and the flow at each worker count, back to back per repeat."""
     threads = sorted({1, max(worker_counts)})
     bare: dict[int, list[float]] = {t: [] for t in threads}
+    bare_cpu: dict[int, list[float]] = {t: [] for t in threads}
     runs: dict[int, list[dict]] = {w: [] for w in worker_counts}
     for r in range(repeats):
         print(f"  repeat {r + 1} (load {os.getloadavg()[0]:.1f}):", end="", flush=True)
         for t in threads:
+            cpu = children_cpu()
             bare[t].append(bare_tesseract(paths, t))
+            bare_cpu[t].append(children_cpu() - cpu)
             print(f" bare x{t} {bare[t][-1]:.1f} s,", end="", flush=True)
         for w in worker_counts:
             runs[w].append(flow_run(pages_dir, work, w, f"w{w}-r{r}"))
             print(f" {w} worker(s) {runs[w][-1]['wall']:.1f} s,", end="", flush=True)
         print(f" load {os.getloadavg()[0]:.1f} after")
-    return bare, runs
+    return bare, bare_cpu, runs
 
 
 def measure_noop(work: Path, n_pages: int, repeats: int) -> tuple[list[float], list[float], int]:
@@ -260,14 +329,17 @@ def cli_startup(repeats: int = 3) -> float:
 
 
 def measure_page_split(paths: list[Path]) -> dict[str, float]:
-    """Median seconds per page of load, preprocess and Tesseract, one page at a time."""
+    """Median seconds per page, one page at a time: load, preprocess and the first Tesseract
+    reading (calling them directly), and what else `ocr_page` does (its total minus those three:
+    the adaptive re-reading of weak lines or of a poor page, setting non-text words apart)."""
     from archivist.config import Settings
     from archivist.images import load_page
-    from archivist.ocr import ocr_image
+    from archivist.ocr import ocr_image, ocr_page
     from archivist.preprocess import preprocess
 
     settings = Settings()
-    times: dict[str, list[float]] = {"load": [], "preprocess": [], "tesseract": []}
+    times: dict[str, list[float]] = {"load": [], "preprocess": [], "first tesseract": [],
+                                     "rest of ocr_page": []}
     for path in paths:
         t0 = time.perf_counter()
         page = load_page(path, "image", 0)
@@ -276,9 +348,11 @@ def measure_page_split(paths: list[Path]) -> dict[str, float]:
         t2 = time.perf_counter()
         ocr_image(cleaned.image, settings, page.dpi)
         t3 = time.perf_counter()
+        whole = ocr_page(path, "image", 0, settings).seconds
         times["load"].append(t1 - t0)
         times["preprocess"].append(t2 - t1)
-        times["tesseract"].append(t3 - t2)
+        times["first tesseract"].append(t3 - t2)
+        times["rest of ocr_page"].append(max(0.0, whole - (t3 - t0)))
     return {k: median(v) for k, v in times.items()}
 
 
@@ -341,22 +415,20 @@ def archivist_cer(db: str, gt_dir: Path) -> tuple[float, dict[str, str]]:
 
 def measure_ocrmypdf(paths: list[Path], gt_dir: Path, work: Path, repeats: int
                      ) -> tuple[float, float] | str:
-    """(median wall, CER) of OCRmyPDF on the same pages as one multi-page TIFF, or why not."""
-    exe = shutil.which("ocrmypdf")
+    """(median wall, CER) of OCRmyPDF on the same pages as one PDF, or why not."""
+    exe = shutil.which("ocrmypdf", path=str(Path(sys.executable).parent)) or shutil.which("ocrmypdf")
     if exe is None:
-        return "skipped: ocrmypdf not installed"
-    from PIL import Image
+        return "skipped: ocrmypdf not installed (make bench installs it: the bench extra)"
+    import img2pdf  # OCRmyPDF's own way of taking images: each page at its file's resolution
 
     from archivist.metrics import score, total
 
-    tiff = work / "ocrmypdf-in.tif"
-    images = [Image.open(p) for p in paths]
-    images[0].save(tiff, save_all=True, append_images=images[1:], compression="tiff_adobe_deflate",
-                   dpi=(300, 300))
+    pdf = work / "ocrmypdf-in.pdf"
+    pdf.write_bytes(img2pdf.convert([str(p) for p in paths]))
     walls, sidecar = [], work / "ocrmypdf.txt"
     for _ in range(repeats):
         cmd = [exe, "-j", "2", "--deskew", "--clean", "--output-type", "pdf", "--optimize", "0",
-               "--sidecar", str(sidecar), str(tiff), str(work / "ocrmypdf-out.pdf")]
+               "--sidecar", str(sidecar), str(pdf), str(work / "ocrmypdf-out.pdf")]
         try:
             wall, _, _, _ = run_measured(cmd, dict(os.environ))
         except RuntimeError as exc:
@@ -382,12 +454,18 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=50, help="dense pages")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--noop-pages", type=int, default=200)
+    parser.add_argument("--noop-pages", type=int, default=200, help="0: no no-op rerun")
+    parser.add_argument("--scans", type=Path, nargs="+", help="instead of generated pages, "
+                        "the scans of these corpus folders (e.g. ../shared/corpus/ehri-english)")
     parser.add_argument("--sample", type=int, default=8,
                         help="pages for the preprocess / OCR split")
     parser.add_argument("--child-flow", nargs=4, metavar=("INPUT", "DB", "WORKERS", "STATE"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--child-startup", metavar="STATE", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_startup:
+        child_startup(args.child_startup)
+        return
     if args.child_flow:
         input_dir, db, workers, state = args.child_flow
         child_flow(input_dir, db, int(workers), state)
@@ -395,6 +473,11 @@ def main() -> None:
 
     from archivist import synth
 
+    missing = [str(f) for f in args.scans or [] if not (f / "manifest.tsv").is_file()]
+    if missing:
+        print(f"skipped: no corpus at {', '.join(missing)} (the scans not in the repository "
+              f"are in ../shared/corpus, beside the project)")
+        return
     work = Path(tempfile.mkdtemp(prefix="archivist-cost-"))
     try:
         report(args, work, synth)
@@ -402,41 +485,81 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def real_scans(folders: list[Path], pages_dir: Path, gt_dir: Path, limit: int) -> list[Path]:
+    """The first `limit` pages of corpus folders (images/, gt/, manifest.tsv, as
+    ../shared/corpus has them) whose files state a resolution of 200 dpi or more (OCRmyPDF takes
+    a page's size from it), copied under pages_dir with their ground truth under gt_dir."""
+    import csv
+
+    pages_dir.mkdir(parents=True)
+    gt_dir.mkdir(parents=True)
+    paths = []
+    for folder in folders:
+        with open(folder / "manifest.tsv", newline="") as f:
+            for row in csv.DictReader(f, delimiter="\t"):
+                dpi = row["dpi_tag"].split("x")[0]
+                if not dpi or float(dpi) < 200:
+                    continue
+                if len(paths) == limit:
+                    return paths
+                image = folder / row["image"]
+                paths.append(Path(shutil.copy(image, pages_dir / image.name)))
+                shutil.copy(folder / "gt" / f"{row['basename']}.gt.txt", gt_dir)
+    return paths
+
+
 def report(args: argparse.Namespace, work: Path, synth) -> None:
     pages_dir, gt_dir = work / "pages", work / "gt"
     started = time.perf_counter()
-    paths = synth.make_collection(pages_dir, args.pages, seed=SEED, lines_per_page=DENSE_LINES,
-                                  gt_dir=gt_dir)
-    print(f"{args.pages} dense pages generated in {time.perf_counter() - started:.0f} s; "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+    if args.scans:
+        paths = real_scans(args.scans, pages_dir, gt_dir, args.pages)
+        args.pages = len(paths)
+        what = f"{len(paths)} real scans (200 dpi or more) from " + ", ".join(
+            f.name for f in args.scans)
+    else:
+        paths = synth.make_collection(pages_dir, args.pages, seed=SEED,
+                                      lines_per_page=DENSE_LINES, gt_dir=gt_dir)
+        what = f"{args.pages} dense pages generated in {time.perf_counter() - started:.0f} s"
+    print(f"{what}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
 
-    bares, runs = measure_cost(paths, pages_dir, work, args.workers, args.repeats)
+    startup = first_startup(work)
+    print(f"first start-up in a fresh Prefect home (its database created): {startup:.1f} s")
+    bares, bare_cpus, runs = measure_cost(paths, pages_dir, work, args.workers, args.repeats)
     n = args.pages
-    bare_s = median(bares[1])
+    bare_s, bare_cpu = median(bares[1]), median(bare_cpus[1])
     first = runs[args.workers[0]][0]
-    print(f"\n== wall time, {n} dense pages ({first['words']} OCR words, {first['documents']} "
+    print(f"\n== wall time, {n} pages ({first['words']} OCR words, {first['documents']} "
           f"documents), medians of {args.repeats}")
-    print(f"{'':26}{'wall s':>9}{'pages/s':>9}{'start-up s':>11}{'no start-up s':>14}"
-          f"{'flow body s':>12}{'ratio':>7}{'ratio w/o':>10}{'peak RSS GB':>12}"
+    print(f"{'':28}{'wall s':>8}{'pages/s':>8}{'start-up s':>11}{'no start-up s':>14}"
+          f"{'ratio':>7}{'ratio w/o':>10}{'CPU s':>8}{'CPU ratio':>10}{'peak RSS GB':>12}"
           f"{'flow proc GB':>13}")
     for t, times in bares.items():
-        print(f"{f'bare tesseract, {t} thread(s)':26}{median(times):9.1f}{n / median(times):9.2f}")
+        print(f"{f'bare tesseract, {t} thread(s)':28}{median(times):8.1f}"
+              f"{n / median(times):8.2f}{'':50}{median(bare_cpus[t]):8.1f}")
     summary = {}
     for w in args.workers:
         rs = runs[w]
         wall, flow = median([r["wall"] for r in rs]), median([r["flow"] for r in rs])
         startup = median([r["wall"] - r["flow"] for r in rs])
-        body = median([r["elapsed_s"] for r in rs])
+        cpu = median([r["cpu"] for r in rs])
         peak = max(r["peak_rss"] for r in rs) / 1e9
         own = max(r["self_maxrss"] for r in rs) / 1e9
         summary[w] = (wall, flow, peak)
-        print(f"{f'archivist, {w} worker(s)':26}{wall:9.1f}{n / wall:9.2f}{startup:11.1f}"
-              f"{flow:14.1f}{body:12.1f}{cost_ratio(wall, w, bare_s):7.2f}"
-              f"{cost_ratio(flow, w, bare_s):10.2f}{peak:12.2f}{own:13.2f}")
+        print(f"{f'archivist, {w} worker(s)':28}{wall:8.1f}{n / wall:8.2f}{startup:11.1f}"
+              f"{flow:14.1f}{cost_ratio(wall, w, bare_s):7.2f}"
+              f"{cost_ratio(flow, w, bare_s):10.2f}{cpu:8.1f}{cpu / bare_cpu:10.2f}"
+              f"{peak:12.2f}{own:13.2f}")
     print("  start-up = process wall - run_collection call (interpreter, imports, Prefect's "
-          "temporary server, shutdown); flow body = the flow function's own elapsed_s;\n"
+          "temporary server, shutdown);\n"
+          "  ratio = wall x workers / bare 1-thread wall; CPU s = user+system CPU of the whole "
+          "process tree (Tesseract, Prefect's server included), CPU ratio = that / bare "
+          "Tesseract's CPU:\n  other jobs on the machine stretch walls, not CPU seconds;\n"
           "  peak RSS = whole process tree (max over repeats); flow proc = the flow process "
           "alone (ru_maxrss)")
+    for w in args.workers:
+        kinds = sorted({k for r in runs[w] for k in r["cpu_by_kind"]})
+        print(f"  CPU s by process, {w} worker(s) (sampled every 50 ms, medians): " + ", ".join(
+            f"{k} {median([r['cpu_by_kind'].get(k, 0.0) for r in runs[w]]):.1f}" for k in kinds))
     failed = sum(r["failed"] for rs in runs.values() for r in rs)
     left = sum(r["left"] for rs in runs.values() for r in rs)
     if failed or left:
@@ -461,7 +584,8 @@ def report(args: argparse.Namespace, work: Path, synth) -> None:
           "page_seconds = sum of per-page load+preprocess+Tesseract over the workers")
     split = measure_page_split(paths[:args.sample])
     per_page = sum(split.values())
-    print(f"per page, {len(paths[:args.sample])} pages one at a time (median s): "
+    print(f"per page, {len(paths[:args.sample])} pages one at a time (median s; bare Tesseract "
+          f"{bare_s / n:.2f}): "
           + ", ".join(f"{k} {v:.2f} ({v / per_page:.0%})" for k, v in split.items()))
     asm = measure_assembly_split(runs[args.workers[0]][-1]["db"])
     print("assembly of the 1-worker database (median of 3, s): "
@@ -477,8 +601,14 @@ def report(args: argparse.Namespace, work: Path, synth) -> None:
     else:
         wall, cer_theirs = other
         print(f"ocrmypdf wall {wall:.1f} s ({n / wall:.2f} pages/s), CER "
-              f"{cer_theirs * 100:.2f} %")
+              f"{cer_theirs * 100:.2f} %; archivist {args.workers[-1]} workers "
+              f"{summary[args.workers[-1]][0]:.1f} s ({n / summary[args.workers[-1]][0]:.2f} "
+              f"pages/s)")
 
+    if not args.noop_pages:
+        print(f"\n== targets (load average {os.getloadavg()[0]:.2f} at the end)")
+        print_targets(args, summary, bares, bare_s, other, cer_ours)
+        return
     print(f"\n== no-op rerun, {args.noop_pages} short pages ({NOOP_LINES}-line notes, JPEG), "
           f"`archivist run --workers 2`, medians of {args.repeats}")
     firsts, reruns, left = measure_noop(work, args.noop_pages, args.repeats)
@@ -488,6 +618,12 @@ def report(args: argparse.Namespace, work: Path, synth) -> None:
           + (f"; {left} processes left running were ended" if left else ""))
 
     print(f"\n== targets (load average {os.getloadavg()[0]:.2f} at the end)")
+    print_targets(args, summary, bares, bare_s, other, cer_ours)
+    print(target_line("no-op rerun / first run", rerun_s / first_s, ".3f"))
+
+
+def print_targets(args: argparse.Namespace, summary: dict, bares: dict, bare_s: float,
+                  other: tuple[float, float] | str, cer_ours: float) -> None:
     lo, hi = args.workers[0], args.workers[-1]
     bare_w = {w: cost_ratio(summary[w][0], w, bare_s) for w in args.workers}
     for w in args.workers:
@@ -500,8 +636,13 @@ def report(args: argparse.Namespace, work: Path, synth) -> None:
         print(target_line("speed-up 1 -> 2 workers", summary[lo][0] / summary[hi][0], ".2f"))
         print(target_line("speed-up 1 -> 2 workers", summary[lo][1] / summary[hi][1], ".2f",
                           "(no start-up)"))
-    print(target_line("no-op rerun / first run", rerun_s / first_s, ".3f"))
     print(target_line("peak RSS (GB)", max(s[2] for s in summary.values()), ".2f"))
+    if not isinstance(other, str):
+        wall_theirs, cer_theirs = other
+        print(target_line("pages/s over OCRmyPDF",
+                          wall_theirs / summary[hi][0], ".2f", "(--deskew --clean)"))
+        print(target_line("CER over OCRmyPDF's", cer_ours / cer_theirs if cer_theirs else
+                          float("inf"), ".2f", "(below 1: lower)"))
 
 
 if __name__ == "__main__":
