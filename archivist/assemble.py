@@ -26,7 +26,7 @@ from archivist.metadata import describe
 from archivist.ocr import TextLine, lines_to_text
 from archivist.passages import group_passages, split_passages
 from archivist.records import short_id
-from archivist.store import Store
+from archivist.store import RANKED_OCR_WITNESSES, Store
 from archivist.structure import Line, Segment, document_starts, reading_text, segment_document
 
 MIN_MATCH_TOKENS = 15  # shorter repeats are formulae ("you will remember that"), not copies
@@ -97,18 +97,13 @@ class Corpus:
 def load_corpus(store: Store) -> Corpus:
     """Each page with its newest OCR witness (lines and word confidences) and its earlier OCR
     passes (re-OCR keeps them as witnesses); each transcription with its lines."""
-    page_rows = store.query("""
-        WITH latest AS (
-            SELECT w.page_id, w.witness_id, w.text,
-                   row_number() OVER (PARTITION BY w.page_id
-                                      ORDER BY r.finished_at DESC NULLS LAST, w.witness_id) AS rk
-            FROM witnesses w LEFT JOIN ocr_runs r USING (run_id)
-            WHERE w.kind = 'ocr')
+    page_rows = store.query(f"""
+        WITH latest AS ({RANKED_OCR_WITNESSES})
         SELECT p.page_id, l.witness_id, s.path, p.page_index, p.width, p.mean_conf, l.text,
                (SELECT count(*) FROM words wd WHERE wd.witness_id = l.witness_id),
                (SELECT count(*) FROM pages q WHERE q.source_id = p.source_id)
         FROM pages p JOIN sources s USING (source_id)
-        JOIN latest l ON l.page_id = p.page_id AND l.rk = 1
+        JOIN latest l ON l.page_id = p.page_id AND l.rank = 1
         ORDER BY s.path, p.page_index""")
     lines_by_witness = _lines_by_witness(store)
     confs_by_witness = _confs_by_witness(store)
@@ -117,9 +112,8 @@ def load_corpus(store: Store) -> Corpus:
                         source_pages=r[8], lines=lines_by_witness.get(r[1], []),
                         confs=confs_by_witness.get(r[1], [])) for r in page_rows]
     by_id = {p.page_id: p for p in pages}
-    for page_id, wid in store.query("""
-            SELECT w.page_id, w.witness_id FROM witnesses w LEFT JOIN ocr_runs r USING (run_id)
-            WHERE w.kind = 'ocr' ORDER BY r.finished_at DESC NULLS LAST, w.witness_id"""):
+    for page_id, wid in store.query(f"SELECT page_id, witness_id FROM ({RANKED_OCR_WITNESSES}) "
+                                    "ORDER BY page_id, rank"):
         page = by_id.get(page_id)
         if page is not None and wid != page.witness_id:
             page.other_ocr.append(StoredOcr(wid, lines_by_witness.get(wid, []),

@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import io
 import logging
-import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -37,6 +36,7 @@ import duckdb
 
 from archivist.dates import find_dates
 from archivist.errors import UsageError
+from archivist.outfiles import write_bytes
 from archivist.store import Store
 
 __all__ = ["TEI_NS", "LICENCE_URL", "DEFAULT_DOC_TYPES", "documents_to_cmif", "export_cmif"]
@@ -251,28 +251,13 @@ def _check_target(out_path: Path) -> None:
 
 
 def _write_atomically(tree: ET.ElementTree, out_path: Path) -> None:
-    """Serialise ``tree`` beside ``out_path`` and rename it into place.
-
-    The rename is atomic on one file system, so readers see the old file or the new one,
-    never a partial one; the temporary file is removed if anything fails.
-    """
+    """Serialise ``tree`` and put it in place atomically (outfiles.write_bytes): readers see the
+    old file or the new one, never a partial one."""
     plain = _unprefixed(tree.getroot())
     ET.indent(plain, space="  ")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp",
-                                    dir=out_path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
-            ET.ElementTree(plain).write(handle, encoding="utf-8", xml_declaration=False)
-            handle.write(b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; publish like a normal file
-        os.replace(tmp, out_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    body = io.BytesIO()
+    ET.ElementTree(plain).write(body, encoding="utf-8", xml_declaration=False)
+    write_bytes(out_path, b'<?xml version="1.0" encoding="UTF-8"?>\n' + body.getvalue() + b"\n")
 
 
 def _unprefixed(element: ET.Element) -> ET.Element:
@@ -294,13 +279,6 @@ def _strip_namespace(element: ET.Element) -> ET.Element:
     copy.text, copy.tail = element.text, element.tail
     copy.extend(_strip_namespace(child) for child in element)
     return copy
-
-
-def _umask() -> int:
-    """The process umask (only readable by setting it, so set it straight back)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def export_cmif(

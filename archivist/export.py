@@ -34,6 +34,7 @@ import duckdb
 
 from archivist.analytics import open_read_only
 from archivist.errors import UsageError
+from archivist.store import RANKED_OCR_WITNESSES
 from archivist.outfiles import (atomic_path, check_inside, output_path, prepare_folder,
                                  safe_name, write_bytes)
 
@@ -142,21 +143,16 @@ def _ensure_folder(out_dir: Path, folder: str) -> None:
 
 # -- pages: ALTO and hOCR ----------------------------------------------------------------------
 
-# Each page with an OCR witness, with the words of its newest one (finished_at, then witness_id
-# so that ties are decided the same way every time); a page without words gets one row of NULLs.
-_PAGE_WORDS_SQL = """
-WITH newest AS (
-    SELECT w.page_id, w.witness_id, r.engine, r.engine_version, r.model, r.started_at,
-           row_number() OVER (PARTITION BY w.page_id
-                              ORDER BY r.finished_at DESC NULLS LAST, w.witness_id) AS rk
-    FROM witnesses w LEFT JOIN ocr_runs r USING (run_id)
-    WHERE w.kind = 'ocr' AND w.page_id IS NOT NULL)
+# Each page with an OCR witness, with the words of its newest one (the one assembly reads); a
+# page without words gets one row of NULLs.
+_PAGE_WORDS_SQL = f"""
+WITH newest AS ({RANKED_OCR_WITNESSES})
 SELECT p.page_id, p.page_index, p.width, p.height, s.path,
        n.engine, n.engine_version, n.model, n.started_at,
        wd.block, wd.par, wd.line, wd.word, wd.text, wd.conf, wd."left", wd.top, wd.width,
        wd.height
 FROM pages p
-JOIN newest n ON n.page_id = p.page_id AND n.rk = 1
+JOIN newest n ON n.page_id = p.page_id AND n.rank = 1
 LEFT JOIN sources s ON s.source_id = p.source_id
 LEFT JOIN words wd ON wd.witness_id = n.witness_id
 ORDER BY p.page_id, wd.block, wd.par, wd.line, wd.word

@@ -35,8 +35,8 @@ from archivist.nontext import (InkMap, NonText, PageGeometry, classify, page_geo
                                reading_order, split)
 from archivist.preprocess import (clean_up, contrast_to_noise, preprocess, type_height,
                                   unrotate_box, upscale)
-from archivist.signals import (Signals, better, is_noise, is_poor, line_quality, signals,
-                               weak_lines)
+from archivist.signals import (FEW_WORDS, Signals, better, is_noise, is_poor, line_quality,
+                               signals, weak_lines)
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
@@ -188,8 +188,8 @@ def ocr_page(path: Path | str, kind: str, page_index: int, settings: Settings) -
                    passes=passes)
 
 
-# A first pass is doubted below these; good pages of typescript read at 85-95.
-FEW_WORDS = 5
+# A first pass is doubted below these (and below signals.FEW_WORDS words); good pages of
+# typescript read at 85-95.
 LOW_MEAN_CONF = 60.0
 MIN_OSD_CONF = 2.0  # Tesseract's orientation confidence; below it OSD is guessing
 _OSD_MISSING = ("osd.traineddata is not installed, so orientation was not checked "
@@ -378,14 +378,15 @@ def _read(image: np.ndarray, base: np.ndarray, settings: Settings, dpi: int, nam
     started = time.perf_counter()
     words = ocr_image(image, settings, int(round(dpi * scale)), path=path, page_index=page_index,
                       psm=psm)
-    if scale != 1.0:
-        words = [_scaled(w, 1.0 / scale) for w in words]
+    words = [_scaled(w, 1.0 / scale) for w in words]
     body, nontext = separate(words, base, settings)
     return _Reading(name, scope, words, body, nontext, signals(body),
                     time.perf_counter() - started)
 
 
 def _scaled(w: Word, factor: float) -> Word:
+    if factor == 1.0:
+        return w
     return replace(w, left=int(round(w.left * factor)), top=int(round(w.top * factor)),
                    width=max(1, int(round(w.width * factor))),
                    height=max(1, int(round(w.height * factor))))
@@ -418,7 +419,7 @@ def _adapt(view: _View, settings: Settings, path: Path | str, page_index: int) -
         if view.scale != 1.0:
             # An enlarged page costs about 1.5 plain passes already: no budget is left.
             notes["skipped"] = "the page was read enlarged"
-        elif is_poor(first.signals, FEW_WORDS):
+        elif is_poor(first.signals):
             clean = _other_clean(settings, view.clean)
             notes["why"] = "poor signals: the page read again with the other clean-up"
             image = _cleaned(view, settings, clean)
@@ -446,7 +447,7 @@ def _adapt(view: _View, settings: Settings, path: Path | str, page_index: int) -
 def _cleaned(view: _View, settings: Settings, clean: dict) -> np.ndarray:
     """The page's base image with another clean-up, enlarged like the first reading's."""
     image, _ = clean_up(view.base, _with_clean(settings.preprocess, clean), view.dpi)
-    return upscale(image, view.scale) if view.scale != 1.0 else image
+    return upscale(image, view.scale)
 
 
 def _reread_lines(view: _View, settings: Settings, path: Path | str, page_index: int,
@@ -463,7 +464,7 @@ def _reread_lines(view: _View, settings: Settings, path: Path | str, page_index:
         return
     clean = _other_clean(settings, view.clean)
     s = view.scale
-    image = upscale(view.base, s) if s != 1.0 else view.base
+    image = upscale(view.base, s)
     boxes = [tuple(int(round(v * s)) for v in _line_box(lines[i])) for i in weak]
     started = time.perf_counter()
     strip, slots = line_strip(image, boxes, pad_x=geometry.pitch * s,
@@ -473,8 +474,7 @@ def _reread_lines(view: _View, settings: Settings, path: Path | str, page_index:
     strip, _ = clean_up(strip, _with_clean(settings.preprocess, clean), int(round(view.dpi * s)))
     found = ocr_image(strip, settings, int(round(view.dpi * s)), path=path,
                       page_index=page_index, psm=6)
-    per_line = [[_scaled(w, 1.0 / s) for w in ws] if s != 1.0 else ws
-                for ws in place_strip_words(found, slots)]
+    per_line = [[_scaled(w, 1.0 / s) for w in ws] for ws in place_strip_words(found, slots)]
     everything: list[Word] = []
     adopted = 0
     for i, words in zip(weak, per_line):
@@ -637,7 +637,7 @@ def _rebuild_fault(path: str, page_index: int, problem: str, transient: bool,
 
 
 _TRANSIENT_SIGNALS = {signal.SIGKILL, signal.SIGTERM}
-_TRANSIENT_ERRNOS = {errno.ENOMEM, errno.EAGAIN, errno.EMFILE, errno.ENFILE}
+TRANSIENT_ERRNOS = {errno.ENOMEM, errno.EAGAIN, errno.EMFILE, errno.ENFILE}
 _TRANSIENT_MESSAGES = ("cannot allocate memory", "out of memory", "bad_alloc",
                        "resource temporarily unavailable")
 
@@ -699,7 +699,7 @@ def ocr_image(image: np.ndarray, settings: Settings, dpi: int, *, path: Path | s
                              kind="output") from exc
     except OSError as exc:  # the process could not be started (out of memory, processes, files)
         raise TesseractFault(path, page_index, f"Tesseract could not be started: "
-                             f"{exc.strerror or exc}", transient=exc.errno in _TRANSIENT_ERRNOS,
+                             f"{exc.strerror or exc}", transient=exc.errno in TRANSIENT_ERRNOS,
                              kind="start") from exc
     except (ValueError, IndexError, KeyError) as exc:
         raise TesseractFault(path, page_index, f"unreadable Tesseract output: "

@@ -133,6 +133,8 @@ def type_height(gray: np.ndarray) -> float:
 
 def upscale(image: np.ndarray, factor: float) -> np.ndarray:
     """Enlarged by `factor` (bicubic): Tesseract reads best with capitals of 20-30 px."""
+    if factor == 1.0:
+        return image
     return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
 
 

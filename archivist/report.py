@@ -39,6 +39,7 @@ from PIL import Image
 from archivist.analytics import open_read_only
 from archivist.discover import file_sha256
 from archivist.errors import UsageError
+from archivist.store import RANKED_OCR_WITNESSES
 from archivist.images import load_page
 from archivist.outfiles import output_path, prepare_folder, safe_name, write_bytes
 
@@ -245,17 +246,11 @@ def _words(con: duckdb.DuckDBPyConnection, page_ids: list[str]) -> dict[str, lis
     if not page_ids:
         return {}
     out: dict[str, list[tuple]] = defaultdict(list)
-    for page_id, *word in con.execute("""
-            WITH latest AS (
-                SELECT w.page_id, w.witness_id,
-                       row_number() OVER (PARTITION BY w.page_id
-                                          ORDER BY r.finished_at DESC NULLS LAST,
-                                                   w.witness_id) AS rk
-                FROM witnesses w LEFT JOIN ocr_runs r USING (run_id)
-                WHERE w.kind = 'ocr' AND list_contains(?, w.page_id))
+    for page_id, *word in con.execute(f"""
+            WITH latest AS ({RANKED_OCR_WITNESSES})
             SELECT l.page_id, wd.text, wd.conf, wd."left", wd.top, wd.width, wd.height
             FROM latest l JOIN words wd USING (witness_id)
-            WHERE l.rk = 1 AND wd."left" IS NOT NULL
+            WHERE l.rank = 1 AND list_contains(?, l.page_id) AND wd."left" IS NOT NULL
             ORDER BY l.page_id, wd.block, wd.par, wd.line, wd.word""", [page_ids]).fetchall():
         out[page_id].append(tuple(word))
     return out

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 # well below).
 POOR_MEAN_CONF = 80.0
 POOR_DICT_RATE = 0.80
+FEW_WORDS = 5  # fewer body words than this: a reading that found (almost) nothing
 # A reading below both of these is noise, not text.
 NOISE_MEAN_CONF = 60.0
 NOISE_DICT_RATE = 0.6
@@ -60,7 +61,7 @@ def signals(words: Sequence["Word"]) -> Signals:
                    dict_words=sum(w.conf for w in known) / 100.0)
 
 
-def is_poor(s: Signals, few_words: int = 5) -> bool:
+def is_poor(s: Signals, few_words: int = FEW_WORDS) -> bool:
     """Whether a page's reading is poor enough to be worth a reading with another recipe."""
     return (s.words < few_words or s.mean_conf < POOR_MEAN_CONF
             or s.dict_rate < POOR_DICT_RATE)

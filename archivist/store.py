@@ -89,6 +89,14 @@ MIGRATIONS: list[tuple[int, str]] = [
     ALTER TABLE witnesses ADD COLUMN IF NOT EXISTS pass VARCHAR;
     """),
 ]
+# Each page's OCR witnesses, newest run first (rank 1 is the page's text; ties broken by witness
+# id so that every reader picks the same one): assembly, the export and the report read this.
+RANKED_OCR_WITNESSES = """
+    SELECT w.page_id, w.witness_id, w.text, r.engine, r.engine_version, r.model, r.started_at,
+           row_number() OVER (PARTITION BY w.page_id
+                              ORDER BY r.finished_at DESC NULLS LAST, w.witness_id) AS rank
+    FROM witnesses w LEFT JOIN ocr_runs r USING (run_id)
+    WHERE w.kind = 'ocr' AND w.page_id IS NOT NULL"""
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 # Tables recomputed from the witnesses on every run (collation, structure, metadata).
 DERIVED_TABLES = ("documents", "segments", "entities", "page_groups", "alignments",

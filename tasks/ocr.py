@@ -7,16 +7,13 @@ not OCR'd again, even when its file was renamed or a killed run is resumed.
 
 from __future__ import annotations
 
-import errno
 from typing import Any
 
 from prefect import task
 
 from archivist.config import Settings
 from archivist.errors import PageError
-from archivist.ocr import PageOcr, TesseractFault, ocr_page
-
-TRANSIENT_ERRNOS = {errno.ENOMEM, errno.EAGAIN, errno.EMFILE, errno.ENFILE}
+from archivist.ocr import TRANSIENT_ERRNOS, PageOcr, TesseractFault, ocr_page
 
 
 def page_cache_key(_context: Any, params: dict[str, Any]) -> str:
