@@ -177,25 +177,36 @@ class Store:
 
     def replace_source(self, source_row: dict, rows: dict[str, list[dict]]) -> None:
         """Swap everything stored for one source for its new rows, atomically."""
-        sid = source_row["source_id"]
-        with self.transaction():
-            self._delete_source_rows(sid)
-            self.con.execute("DELETE FROM sources WHERE source_id = ?", [sid])
-            insert_rows(self.con, "sources", [source_row])
-            for table, table_rows in rows.items():
-                insert_rows(self.con, table, table_rows)
+        self.replace_sources([(source_row, rows)])
 
-    def _delete_source_rows(self, sid: str) -> None:
-        """A source's words and lines are found through its witnesses: a new source has none, and
-        then the two largest tables are not scanned at all."""
+    def replace_sources(self, sources: list[tuple[dict, dict[str, list[dict]]]]) -> None:
+        """Swap everything stored for these sources for their new rows, in one transaction
+        (each table's rows of all the sources inserted at once)."""
+        parts: dict[str, list] = {}
+        for source_row, rows in sources:
+            for table, table_rows in {"sources": [source_row], **rows}.items():
+                parts.setdefault(table, []).append(table_rows)
+        with self.transaction():
+            self._delete_sources([row["source_id"] for row, _ in sources])
+            for table, table_parts in parts.items():
+                for batch in _batches(table_parts):
+                    insert_rows(self.con, table, batch)
+
+    def _delete_sources(self, source_ids: list[str]) -> None:
+        """Every row of these sources. Their words and lines are found through their witnesses:
+        new sources have none, and then the two largest tables are not scanned at all."""
+        if not source_ids:
+            return
         witness_ids = [r[0] for r in self.con.execute(
-            "SELECT witness_id FROM witnesses WHERE source_id = ?", [sid]).fetchall()]
+            "SELECT witness_id FROM witnesses WHERE list_contains(?, source_id)",
+            [source_ids]).fetchall()]
         if witness_ids:
             for table in ("words", "lines"):
                 self.con.execute(f"DELETE FROM {table} WHERE list_contains(?, witness_id)",
                                  [witness_ids])
-        for table in ("witnesses", "pages", "failures"):
-            self.con.execute(f"DELETE FROM {table} WHERE source_id = ?", [sid])
+        for table in ("witnesses", "pages", "failures", "sources"):
+            self.con.execute(f"DELETE FROM {table} WHERE list_contains(?, source_id)",
+                             [source_ids])
 
     def replace_derived(self, rows: dict[str, list[dict]], page_updates: list[dict],
                         also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
@@ -225,9 +236,7 @@ class Store:
     def drop_sources(self, source_ids: Iterable[str]) -> None:
         """Forget sources removed from the drop folder, so the corpus mirrors the folder."""
         with self.transaction():
-            for sid in source_ids:
-                self._delete_source_rows(sid)
-                self.con.execute("DELETE FROM sources WHERE source_id = ?", [sid])
+            self._delete_sources(list(source_ids))
 
     def add_witnesses(self, rows: dict[str, list[dict]], failures: list[dict]) -> None:
         """Store a re-OCR's witnesses (words, lines) beside the earlier ones, atomically; a
@@ -281,6 +290,19 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict] | p
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
     finally:
         con.unregister(name)
+
+
+def _batches(parts: list[list[dict] | pa.Table]) -> list[list[dict] | pa.Table]:
+    """One table's rows from several sources in as few inserts as can be: the Arrow tables
+    concatenated, the dict rows grouped by their keys (a batch takes its columns from its first
+    row, and a transcription's page has fewer than a scan's)."""
+    tables = [p for p in parts if isinstance(p, pa.Table) and p.num_rows]
+    by_keys: dict[tuple, list[dict]] = {}
+    for part in parts:
+        if not isinstance(part, pa.Table):
+            for row in part:
+                by_keys.setdefault(tuple(row), []).append(row)
+    return ([pa.concat_tables(tables)] if tables else []) + list(by_keys.values())
 
 
 def _arrow(rows: list[dict], json_columns: tuple[str, ...] = ()) -> pa.Table:

@@ -12,14 +12,14 @@ pages (dated 1938-1946, a few undated), segments, person/place/date entities, pa
 variants.
 
 Load: the per-source rows (sources, pages, witnesses, words, lines) go in with the pipeline's
-writer, `Store` + `insert_rows` (Arrow), 200 sources per transaction; words/s counts only the time
-inside those calls (the words' Arrow table, and the other tables' dict rows turned into Arrow, to
-DuckDB), not generating the rows (records.word_table makes the words' table from Word objects, as
-the flow does). The pipeline itself
-writes one source per transaction with `Store.replace_source`, which first deletes the source's
-old rows; that path is timed too, on --per-source sources into the empty database and into the
-full one. The derived tables, views and search index go in with `Store.replace_derived`, as the
-flow does.
+writer, `Store.replace_sources`, 200 sources per transaction, as the flow writes the sources that
+finish together (on a cluster, many at once); words/s counts only the time inside that call
+(deleting the sources' old rows, the words' Arrow table and the other tables' dict rows turned
+into Arrow, into DuckDB), not generating the rows (records.word_table makes the words' table from
+Word objects, as the flow does). A source that finishes alone is one transaction,
+`Store.replace_source`; that path is timed too, on --per-source sources into the empty database
+and into the full one. The derived tables, views and search index go in with
+`Store.replace_derived`, as the flow does.
 
 Queries: five from docs/analytics.md, each through `archivist.analytics.query` (or
 `archivist.search.search`), which opens the file read-only per call as `archivist query` does;
@@ -48,7 +48,7 @@ from archivist.analytics import create_views, query  # noqa: E402
 from archivist.ocr import Word  # noqa: E402
 from archivist.records import page_id_for, short_id, word_table  # noqa: E402
 from archivist.search import build_index, search  # noqa: E402
-from archivist.store import JSON_COLUMNS, Store, _arrow, insert_rows  # noqa: E402
+from archivist.store import JSON_COLUMNS, Store, _arrow  # noqa: E402
 
 WORDS_PER_LINE = 10
 LINES_PER_PAGE = 25
@@ -225,10 +225,19 @@ def derived_rows(rng: np.random.Generator, pages: list[tuple[str, str, str, floa
     return rows, updates
 
 
-def insert_batch(store: Store, rows: dict[str, list[dict]]) -> None:
-    with store.transaction():
-        for table, table_rows in rows.items():
-            insert_rows(store.con, table, table_rows)
+def by_source(rows: dict) -> list[tuple[dict, dict]]:
+    """(source row, its rows) per source, as the flow hands them to the writer."""
+    out: dict[str, dict] = {}
+    wid_source = {w["witness_id"]: w["source_id"] for w in rows["witnesses"]}
+    for table in ("pages", "witnesses"):
+        for r in rows[table]:
+            out.setdefault(r["source_id"], {}).setdefault(table, []).append(r)
+    for r in rows["lines"]:
+        out[wid_source[r["witness_id"]]].setdefault("lines", []).append(r)
+    words = rows["words"]
+    for sid, (start, length) in _runs(words["witness_id"].to_pylist(), wid_source).items():
+        out[sid]["words"] = words.slice(start, length)
+    return [(source, out[source["source_id"]]) for source in rows["sources"]]
 
 
 def _runs(witness_ids: list[str], wid_source: dict[str, str]) -> dict[str, tuple[int, int]]:
@@ -240,21 +249,12 @@ def _runs(witness_ids: list[str], wid_source: dict[str, str]) -> dict[str, tuple
     return {sid: (start, length) for sid, (start, length) in runs.items()}
 
 
-def per_source(store: Store, rows: dict[str, list[dict]]) -> float:
+def per_source(store: Store, rows: dict) -> float:
     """Seconds to write these sources one at a time with Store.replace_source."""
-    by_source: dict[str, dict[str, list[dict]]] = {}
-    wid_source = {w["witness_id"]: w["source_id"] for w in rows["witnesses"]}
-    for table in ("pages", "witnesses"):
-        for r in rows[table]:
-            by_source.setdefault(r["source_id"], {}).setdefault(table, []).append(r)
-    for r in rows["lines"]:
-        by_source[wid_source[r["witness_id"]]].setdefault("lines", []).append(r)
-    words = rows["words"]
-    for sid, (start, length) in _runs(words["witness_id"].to_pylist(), wid_source).items():
-        by_source[sid]["words"] = words.slice(start, length)
+    sources = by_source(rows)
     started = time.perf_counter()
-    for source in rows["sources"]:
-        store.replace_source(source, by_source[source["source_id"]])
+    for source_row, source_rows in sources:
+        store.replace_source(source_row, source_rows)
     return time.perf_counter() - started
 
 
@@ -315,8 +315,9 @@ def run(args, rng, vocab, probs, n_pages: int, db: Path) -> None:
             rows, d = page_rows(rng, vocab, probs, range(start, min(start + BATCH_PAGES,
                                                                     n_pages - last)), per_page)
             derived_pages += d
+            sources = by_source(rows)
             t1 = time.perf_counter()
-            insert_batch(store, rows)
+            store.replace_sources(sources)
             t2 = time.perf_counter()
             gen_s += t1 - t0
             load_s += t2 - t1
@@ -351,7 +352,7 @@ def run(args, rng, vocab, probs, n_pages: int, db: Path) -> None:
     print(f"\n== load ({counts[0]:,} words, {counts[1]:,} lines, {counts[2]:,} documents, "
           f"{counts[3]:,} entities, {counts[4]:,} search terms; file {size_mb:.0f} MB)")
     rate = bulk_words / load_s
-    print(f"Store + insert_rows, {BATCH_PAGES} sources per transaction: {load_s:.1f} s in the "
+    print(f"Store.replace_sources, {BATCH_PAGES} sources per transaction: {load_s:.1f} s in the "
           f"writer for {bulk_words:,} words -> {rate:,.0f} words/s "
           f"(generating the rows: {gen_s:.1f} s; wall {wall_s:.1f} s)")
     print(f"  of a batch's {load_s / batches:.2f} s, {arrow_s:.2f} s go to turning the other "
@@ -386,7 +387,7 @@ def run(args, rng, vocab, probs, n_pages: int, db: Path) -> None:
 
     print(f"\n== targets (load average {os.getloadavg()[0]:.2f} at the end; peak RSS of this "
           f"process {rss_gb:.1f} GB)")
-    print(f"  {'load, Store + insert_rows (words/s)':44} {rate:>10,.0f}   target >= "
+    print(f"  {'load, Store.replace_sources (words/s)':44} {rate:>10,.0f}   target >= "
           f"{LOAD_TARGET:,}   {'PASS' if rate >= LOAD_TARGET else 'MISS'}")
     if last:
         one = last * per_page / full_s

@@ -86,14 +86,19 @@ def _process_sources(store: Store, plan: Plan, settings: Settings, summary: RunS
     run = run_row(run_id, settings, tesseract_version(), purpose="run")
     store.add_run(run)
 
-    def save(source: Source, source_row: dict, rows: dict[str, list[dict]]) -> None:
+    def save(ready: list[tuple[Source, dict, dict]]) -> None:
+        """Store the sources finished together in one transaction: one commit per source would
+        cap a large cluster at ~100 one-page sources a second (docs/scaling.md)."""
+        if not ready:
+            return
         with summary.stage("write"):
-            store.replace_source(source_row, rows)
-        summary.new.append(source.path)
-        if source_row["status"] != "done":
-            summary.failed.append(source.path)
-            summary.failures.extend(_failure_line(f) for f in rows.get("failures", []))
-        _notify("source", source.path, source_row["status"])
+            store.replace_sources([(source_row, rows) for _, source_row, rows in ready])
+        for source, source_row, rows in ready:
+            summary.new.append(source.path)
+            if source_row["status"] != "done":
+                summary.failed.append(source.path)
+                summary.failures.extend(_failure_line(f) for f in rows.get("failures", []))
+            _notify("source", source.path, source_row["status"])
 
     jobs, page_counts = [], {}
     for source in plan.todo:
@@ -103,7 +108,7 @@ def _process_sources(store: Store, plan: Plan, settings: Settings, summary: RunS
         try:
             page_counts[source.source_id] = count_pages(source.path, source.kind)
         except ArchivistError as exc:  # the file cannot even be opened
-            save(source, *failed_source_rows(source, exc, plan.settings_hash))
+            save([(source, *failed_source_rows(source, exc, plan.settings_hash))])
             continue
         jobs.extend((source, i) for i in range(page_counts[source.source_id]))
     _notify("pages", sum(1 for _, i in jobs if i is not None))
@@ -118,28 +123,34 @@ def _process_sources(store: Store, plan: Plan, settings: Settings, summary: RunS
     outcomes: dict[str, list] = {}
     pages_started = time.perf_counter()
     summary.stages["page_seconds"] = 0.0
-    for (source, index), outcome in _bounded(jobs, submit, workers):
-        if source.kind == "text":
-            save(source, *_text_rows(source, outcome, plan.settings_hash))
-            continue
-        _notify("page", source.path)
-        if not isinstance(outcome, BaseException):
-            summary.stages["page_seconds"] += outcome.seconds
-        done = outcomes.setdefault(source.source_id, [])
-        done.append(outcome)
-        if len(done) == page_counts[source.source_id]:
-            results = [o for o in done if not isinstance(o, BaseException)]
-            errors = [o for o in done if isinstance(o, BaseException)]
-            save(source, *image_source_rows(source, page_counts[source.source_id], results,
-                                            errors, run_id, plan.settings_hash))
+    for finished in _rounds(jobs, submit, workers):
+        ready = []
+        for (source, index), outcome in finished:
+            if source.kind == "text":
+                ready.append((source, *_text_rows(source, outcome, plan.settings_hash)))
+                continue
+            _notify("page", source.path)
+            if not isinstance(outcome, BaseException):
+                summary.stages["page_seconds"] += outcome.seconds
+            done = outcomes.setdefault(source.source_id, [])
+            done.append(outcome)
+            if len(done) == page_counts[source.source_id]:
+                results = [o for o in done if not isinstance(o, BaseException)]
+                errors = [o for o in done if isinstance(o, BaseException)]
+                ready.append((source, *image_source_rows(
+                    source, page_counts[source.source_id], results, errors, run_id,
+                    plan.settings_hash)))
+                del outcomes[source.source_id]
+        save(ready)
     summary.stages["ocr"] = time.perf_counter() - pages_started
     store.add_run(run | {"finished_at": now()})
 
 
-def _bounded(jobs: list, submit: Callable[[object], PrefectFuture], limit: int
-             ) -> Iterator[tuple[object, object]]:
-    """Run jobs with at most `limit` in flight, yielding (job, result or exception) as each
-    finishes: the `workers` setting holds even when a deployment picks the task runner."""
+def _rounds(jobs: list, submit: Callable[[object], PrefectFuture], limit: int
+            ) -> Iterator[list[tuple[object, object]]]:
+    """Run jobs with at most `limit` in flight, yielding the (job, result or exception) pairs
+    that finished since the last round: the `workers` setting holds even when a deployment
+    picks the task runner."""
     pending = deque(jobs)
     in_flight: dict[PrefectFuture, object] = {}
     while pending or in_flight:
@@ -147,9 +158,19 @@ def _bounded(jobs: list, submit: Callable[[object], PrefectFuture], limit: int
             job = pending.popleft()
             in_flight[submit(job)] = job
         done, _ = wait(list(in_flight), timeout=0.2)
+        finished = []
         for future in done:
             future.wait()  # sets the final state; the callback can fire before it is set
-            yield in_flight.pop(future), future.result(raise_on_failure=False)
+            finished.append((in_flight.pop(future), future.result(raise_on_failure=False)))
+        if finished:
+            yield finished
+
+
+def _bounded(jobs: list, submit: Callable[[object], PrefectFuture], limit: int
+             ) -> Iterator[tuple[object, object]]:
+    """As _rounds, one (job, result or exception) at a time."""
+    for finished in _rounds(jobs, submit, limit):
+        yield from finished
 
 
 def _text_rows(source: Source, outcome: object, settings_hash: str

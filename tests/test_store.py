@@ -63,6 +63,31 @@ def test_a_failed_write_leaves_the_earlier_rows_whole(tmp_path):
         assert store.query("SELECT sha256 FROM sources") == [("aa",)]
 
 
+def test_sources_written_together_replace_their_own_rows_and_keep_all_columns(tmp_path):
+    """The flow writes the sources that finished together in one transaction: a transcription's
+    page row has fewer columns than a scan's, and neither may lose any."""
+    with Store(tmp_path / "a.duckdb") as store:
+        store.replace_sources([(_source("s1"), {"pages": [_page("s1", text="old")]}),
+                               (_source("s3"), {"pages": [_page("s3", text="kept")]})])
+        scan_page = _page("s2", text="scan") | {"width": 2550, "mean_conf": 91.5}
+        store.replace_sources([(_source("s1", sha="bb"), {"pages": [_page("s1", text="new")]}),
+                               (_source("s2"), {"pages": [scan_page]})])
+        assert store.query("SELECT source_id, text, width, mean_conf FROM pages ORDER BY 1") == [
+            ("s1", "new", None, None), ("s2", "scan", 2550, 91.5), ("s3", "kept", None, None)]
+        assert store.query("SELECT source_id, sha256 FROM sources ORDER BY 1") == [
+            ("s1", "bb"), ("s2", "aa"), ("s3", "aa")]
+
+
+def test_a_failed_write_of_sources_together_keeps_every_earlier_row(tmp_path):
+    with Store(tmp_path / "a.duckdb") as store:
+        store.replace_source(_source("s1"), {"pages": [_page("s1", text="old")]})
+        with pytest.raises(duckdb.Error):
+            store.replace_sources([(_source("s1", sha="bb"), {"pages": [_page("s1", text="new")]}),
+                                   (_source("s2"), {"no_such_table": [{"x": 1}]})])
+        assert store.query("SELECT source_id, text FROM pages") == [("s1", "old")]
+        assert store.query("SELECT source_id, sha256 FROM sources") == [("s1", "aa")]
+
+
 def test_dropping_a_source_removes_its_witnesses_and_words(tmp_path):
     with Store(tmp_path / "a.duckdb") as store:
         store.replace_source(_source(), {
