@@ -98,6 +98,7 @@ RANKED_OCR_WITNESSES = """
     FROM witnesses w LEFT JOIN ocr_runs r USING (run_id)
     WHERE w.kind = 'ocr' AND w.page_id IS NOT NULL"""
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
+CHECKPOINT_THRESHOLD = "256MB"
 # Tables recomputed from the witnesses on every run (collation, structure, metadata).
 DERIVED_TABLES = ("documents", "segments", "entities", "page_groups", "alignments",
                   "passage_groups", "variants")
@@ -123,6 +124,11 @@ class Store:
             raise DatabaseBusy(f"{self.path}: cannot open the database ({exc}); is another "
                                "archivist run writing to it?") from exc
         if not read_only:
+            # DuckDB folds its write-ahead log into the file every 16 MB by default; a run
+            # writes words by the hundred thousand, and loads 1.3-1.4x faster folding every
+            # 256 MB (bench: 600k -> 800k words/s with the final fold counted). Closing folds
+            # the rest; a killed run's log is replayed at the next open.
+            self.con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
             self._migrate()
 
     def __enter__(self) -> "Store":
@@ -197,15 +203,17 @@ class Store:
         new sources have none, and then the two largest tables are not scanned at all."""
         if not source_ids:
             return
+        # `IN (SELECT unnest(?))` is a hash join; list_contains would test every row against
+        # the whole list.
         witness_ids = [r[0] for r in self.con.execute(
-            "SELECT witness_id FROM witnesses WHERE list_contains(?, source_id)",
+            "SELECT witness_id FROM witnesses WHERE source_id IN (SELECT unnest(?))",
             [source_ids]).fetchall()]
         if witness_ids:
             for table in ("words", "lines"):
-                self.con.execute(f"DELETE FROM {table} WHERE list_contains(?, witness_id)",
+                self.con.execute(f"DELETE FROM {table} WHERE witness_id IN (SELECT unnest(?))",
                                  [witness_ids])
         for table in ("witnesses", "pages", "failures", "sources"):
-            self.con.execute(f"DELETE FROM {table} WHERE list_contains(?, source_id)",
+            self.con.execute(f"DELETE FROM {table} WHERE source_id IN (SELECT unnest(?))",
                              [source_ids])
 
     def replace_derived(self, rows: dict[str, list[dict]], page_updates: list[dict],
