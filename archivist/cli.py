@@ -98,13 +98,14 @@ def _run(input: Path, db: Path, workers: int | None, verbose: bool, runner: str 
     if not plan.has_work and not _derived_is_stale(db):
         return _nothing_to_do(plan, db)
     with prefect_env.prefect_api(db.parent / ".prefect", verbose=verbose) as prefect_ready:
-        from flows import process_collection as pc
-
-        return _run_flow(pc, input, db, workers, runner, address, prefect_ready)
+        return _run_flow(input, db, workers, runner, address, prefect_ready)
 
 
-def _run_flow(pc, input: Path, db: Path, workers: int | None, runner: str,
-              address: str | None, prefect_ready: Callable[[], None]):
+def _run_flow(input: Path, db: Path, workers: int | None, runner: str, address: str | None,
+              prefect_ready: Callable[[], None]):
+    """The flow, with a progress bar; Prefect is imported here, while its server starts."""
+    from flows import process_collection as pc
+
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as progress:
         bar = progress.add_task("starting Prefect", total=None)

@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pytesseract
@@ -88,8 +89,7 @@ class PageOcr:
 
     @property
     def mean_conf(self) -> float | None:
-        confs = [w.conf for w in self.words]
-        return round(sum(confs) / len(confs), 2) if confs else None
+        return mean_conf(self.words)
 
     def lines(self) -> list[TextLine]:
         return words_to_lines(self.words)
@@ -154,7 +154,7 @@ def ocr_page(path: Path | str, kind: str, page_index: int, settings: Settings) -
     elif _doubtful(view.reading):
         orientation = detect_orientation(view.image, settings, page.dpi)
         turn = orientation.get("osd_rotate_deg", 0)
-        first = {"words": len(view.reading.words), "mean_conf": _mean_conf(view.reading.words)}
+        first = {"words": len(view.reading.words), "mean_conf": mean_conf(view.reading.words)}
         orientation["rotate_deg"] = 0
         if turn and orientation.get("osd_conf", 0.0) >= MIN_OSD_CONF:
             try:
@@ -205,10 +205,11 @@ def _blank(reading: "_Reading") -> bool:
 def _doubtful(reading: "_Reading") -> bool:
     """Few words of body text, or a low mean confidence over everything read."""
     return (len(reading.body) < FEW_WORDS
-            or (_mean_conf(reading.words) or 0.0) < LOW_MEAN_CONF)
+            or (mean_conf(reading.words) or 0.0) < LOW_MEAN_CONF)
 
 
-def _mean_conf(words: list[Word]) -> float | None:
+def mean_conf(words: Sequence[Word]) -> float | None:
+    """Tesseract's mean word confidence, as stored for pages and witnesses (None: no words)."""
     return round(sum(w.conf for w in words) / len(words), 2) if words else None
 
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 from archivist.config import Settings
 from archivist.discover import Source
 from archivist.errors import PageError
-from archivist.ocr import OcrPass, PageOcr, TextLine, Word, lines_to_text, words_to_lines
+from archivist.ocr import PageOcr, TextLine, Word, lines_to_text, mean_conf, words_to_lines
 from archivist.transcription import Transcription
 
 
@@ -109,48 +109,38 @@ def ocr_witness_rows(page_id: str, source_id: str, page: PageOcr, run_id: str
                      ) -> dict[str, list[dict] | pa.Table]:
     """One OCR pass of one page: its witness, words and lines (a re-OCR adds just these), and
     the words kept out of its text as a 'nontext' witness, so that nothing read is lost."""
-    witness_id = short_id("w", page_id, run_id)
-    lines = page.lines()
-    rows = {
-        "witnesses": [{"witness_id": witness_id, "kind": "ocr", "run_id": run_id,
-                       "page_id": page_id, "source_id": source_id, "text": lines_to_text(lines),
-                       "mean_conf": page.mean_conf, "raw_text": None, "pass": None}],
-        "lines": [_line_row(witness_id, line) for line in lines],
-    }
-    words = [word_table(witness_id, page.words)]
+    rows: dict = {"witnesses": [], "lines": []}
+    words = [_add_witness(rows, short_id("w", page_id, run_id), "ocr", page.words, page_id,
+                          source_id, run_id, page.mean_conf)]
     if page.nontext:
-        nontext_id = short_id("n", page_id, run_id)
         kept_out = [n.word for n in page.nontext]
-        confs = [w.conf for w in kept_out]
-        nontext_lines = words_to_lines(kept_out)
-        rows["witnesses"].append({
-            "witness_id": nontext_id, "kind": "nontext", "run_id": run_id, "page_id": page_id,
-            "source_id": source_id, "text": lines_to_text(nontext_lines),
-            "mean_conf": round(sum(confs) / len(confs), 2), "raw_text": None, "pass": None})
-        words.append(word_table(nontext_id, kept_out, [n.kind for n in page.nontext],
-                                [n.reason for n in page.nontext]))
-        rows["lines"] += [_line_row(nontext_id, line) for line in nontext_lines]
+        words.append(_add_witness(rows, short_id("n", page_id, run_id), "nontext", kept_out,
+                                  page_id, source_id, run_id, mean_conf(kept_out),
+                                  kinds=[n.kind for n in page.nontext],
+                                  reasons=[n.reason for n in page.nontext]))
     for n, reading in enumerate(page.passes):
         if reading.scope == "page" and reading.used:
             continue  # the page's text: the ocr witness above
-        words.append(_add_pass(rows, short_id("p", page_id, run_id, n), reading, page_id,
-                               source_id, run_id))
+        words.append(_add_witness(rows, short_id("p", page_id, run_id, n), "pass", reading.words,
+                                  page_id, source_id, run_id, reading.signals.get("mean_conf"),
+                                  name=f"{reading.name} ({reading.scope}, used {reading.used})"))
     rows["words"] = pa.concat_tables(words)
     return rows
 
 
-def _add_pass(rows: dict[str, list[dict]], witness_id: str, reading: OcrPass, page_id: str,
-              source_id: str, run_id: str) -> pa.Table:
-    """Another reading of the page (or of its weak lines), kept as a witness beside the text;
-    returns its words."""
-    lines = words_to_lines(reading.words)
+def _add_witness(rows: dict, witness_id: str, kind: str, words: Sequence[Word], page_id: str,
+                 source_id: str, run_id: str, conf: float | None, name: str | None = None,
+                 kinds: Sequence[str] | None = None, reasons: Sequence[str] | None = None
+                 ) -> pa.Table:
+    """One reading of a page (its text, the words kept out of it, or another pass named
+    `name`) as a witness row and its lines; returns its words."""
+    lines = words_to_lines(words)
     rows["witnesses"].append({
-        "witness_id": witness_id, "kind": "pass", "run_id": run_id, "page_id": page_id,
-        "source_id": source_id, "text": lines_to_text(lines),
-        "mean_conf": reading.signals.get("mean_conf"), "raw_text": None,
-        "pass": f"{reading.name} ({reading.scope}, used {reading.used})"})
+        "witness_id": witness_id, "kind": kind, "run_id": run_id, "page_id": page_id,
+        "source_id": source_id, "text": lines_to_text(lines), "mean_conf": conf,
+        "raw_text": None, "pass": name})
     rows["lines"] += [_line_row(witness_id, line) for line in lines]
-    return word_table(witness_id, reading.words)
+    return word_table(witness_id, words, kinds, reasons)
 
 
 def text_source_rows(source: Source, transcription: Transcription,

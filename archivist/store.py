@@ -205,16 +205,20 @@ class Store:
             return
         # `IN (SELECT unnest(?))` is a hash join; list_contains would test every row against
         # the whole list.
-        witness_ids = [r[0] for r in self.con.execute(
+        self._delete_witnesses([r[0] for r in self.con.execute(
             "SELECT witness_id FROM witnesses WHERE source_id IN (SELECT unnest(?))",
-            [source_ids]).fetchall()]
-        if witness_ids:
-            for table in ("words", "lines"):
-                self.con.execute(f"DELETE FROM {table} WHERE witness_id IN (SELECT unnest(?))",
-                                 [witness_ids])
-        for table in ("witnesses", "pages", "failures", "sources"):
+            [source_ids]).fetchall()])
+        for table in ("pages", "failures", "sources"):
             self.con.execute(f"DELETE FROM {table} WHERE source_id IN (SELECT unnest(?))",
                              [source_ids])
+
+    def _delete_witnesses(self, witness_ids: list[str]) -> None:
+        """These witnesses with their words and lines."""
+        if not witness_ids:
+            return
+        for table in ("words", "lines", "witnesses"):
+            self.con.execute(f"DELETE FROM {table} WHERE witness_id IN (SELECT unnest(?))",
+                             [witness_ids])
 
     def replace_derived(self, rows: dict[str, list[dict]], page_updates: list[dict],
                         also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
@@ -249,12 +253,8 @@ class Store:
     def add_witnesses(self, rows: dict[str, list[dict]], failures: list[dict]) -> None:
         """Store a re-OCR's witnesses (words, lines) beside the earlier ones, atomically; a
         witness stored before under the same id (the same run resumed) is replaced."""
-        ids = [r["witness_id"] for r in rows.get("witnesses", [])]
         with self.transaction():
-            if ids:
-                for table in ("words", "lines", "witnesses"):
-                    self.con.execute(f"DELETE FROM {table} WHERE list_contains(?, witness_id)",
-                                     [ids])
+            self._delete_witnesses([r["witness_id"] for r in rows.get("witnesses", [])])
             for table, table_rows in rows.items():
                 insert_rows(self.con, table, table_rows)
             insert_rows(self.con, "failures", failures)
