@@ -25,6 +25,7 @@ from archivist.dates import find_dates
 from archivist.fusion import proper_names
 from archivist.lexicon import is_word
 from archivist.structure import (
+    NUMBER_MARK,
     NON_READING,
     ORG_WORDS,
     PERSON_TITLES,
@@ -286,7 +287,7 @@ def _read_head(meta: DocumentMeta, segments: list[Segment]) -> None:
     meta.subject = _subject(segments)
     found = _first(segments, "number")
     if found:
-        digits = re.search(r"(?:N[Oo]|NR|Nr|Nº|№)\s?[.,:;\-–]{0,2}\s*(\d[\d\-/]*)", found[1].text)
+        digits = re.search(NUMBER_MARK + r"(\d[\d\-/]*)", found[1].text)
         meta.number = digits.group(1) if digits else _clean(found[1].text)
     found = _first(segments, "salutation")
     if found:

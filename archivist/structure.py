@@ -92,8 +92,10 @@ _CAPS_NAME = re.compile(r"^[A-Z][A-Z'’\-]+(?:\s+[A-Z][A-Z.'’\-]*){0,3}\.?$")
 _POSTSCRIPT = re.compile(r"^(?:(?:P\.\s?)?P\.\s?S\.?|PS[.:])(?=[\s:,\-]|$)")
 _ENCLOSURE_HEAD = re.compile(r"^(?:enclosures?|encls?\.|enc\.|attachments?|annex(?:es)?)(?![a-z])", re.IGNORECASE)
 _ENCLOSURE_ITEM = re.compile(r"^\d{1,2}\s?/\s*(?=\S)")
+NUMBER_MARK = r"(?:N[Oo]|NR|Nr|Nº|№)\s?[.,:;\-–]{0,2}\s*"
+"""'No.' before a despatch number, with what OCR and typists put after it ('No:', 'No.-')."""
 _NUMBER_LINE = re.compile(
-    r"^(?:.{0,20}?\s|[^\w\s]{1,2})?(?:N[Oo]|NR|Nr|Nº|№)\s?[.,:;\-–]{0,2}\s*(?P<number>\d[\d\-/]*)\s*\.?$")
+    rf"^(?:.{{0,20}}?\s|[^\w\s]{{1,2}})?{NUMBER_MARK}(?P<number>\d[\d\-/]*)\s*\.?$")
 """'No. 557', and as OCR leaves it: '-No. 1367', 'No.- 1584' (specks before and after the 'No.')."""
 _FILE_NUMBER = re.compile(
     r"(?<![\w/])(?:[A-Z]{1,3}\s?)?\d{1,6}(?:\s?/\s?\d{1,6}){1,3}(?:/[A-Z]{1,3})?(?![\w/])"
@@ -674,9 +676,7 @@ def _one_row(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool
     return taller <= 2.5 * shorter and bottom - top >= 0.7 * shorter
 
 
-_NUMBER_PREFIX = re.compile(
-    r"^(?P<number>(?:N[Oo]|NR|Nr|Nº|№)\s?\.?\s*\d[\d\-/]*\.?)\s+(?=[A-Z(\"'“‘])"
-)
+_NUMBER_PREFIX = re.compile(rf"^(?P<number>{NUMBER_MARK}\d[\d\-/]*\.?)\s+(?=[A-Z(\"'“‘])")
 
 
 def _split_line(index: int, text: str, block: int, page: int) -> list[_Piece]:

@@ -484,10 +484,12 @@ def test_ehri_despatch_stream_is_cut_at_each_despatch():
 # --- OCR of scanned heads: stamps, pencil and specks around typed parts -----------------
 
 
-def test_despatch_number_typed_beside_the_place_and_date_is_its_own_segment():
-    segments = segment_document(lines_of("No. 12. Lisbon, March 3, 1938.\n\nSir:\n\nI have the honor."))
+@pytest.mark.parametrize("number", ["No. 12.", "No: 12", "No.- 12", "Nr. 12"])
+def test_despatch_number_typed_beside_the_place_and_date_is_its_own_segment(number: str):
+    segments = segment_document(
+        lines_of(f"{number} Lisbon, March 3, 1938.\n\nSir:\n\nI have the honor."))
     assert [(s.kind, s.text) for s in segments[:2]] == [
-        ("number", "No. 12."), ("place_date", "Lisbon, March 3, 1938.")]
+        ("number", number), ("place_date", "Lisbon, March 3, 1938.")]
 
 
 def test_despatch_number_before_a_letterhead_line_is_its_own_segment():
