@@ -35,7 +35,7 @@ from typing import Iterator, NamedTuple
 
 import duckdb
 
-from archivist.analytics import open_read_only
+from archivist.analytics import create_views, open_read_only
 from archivist.errors import UsageError
 
 K1 = 1.2  # term-frequency saturation
@@ -61,6 +61,13 @@ class Hit(NamedTuple):
     recipient: str | None
     subject: str | None
     snippet: str
+
+
+def rebuild_views_and_index(con: duckdb.DuckDBPyConnection) -> None:
+    """The analytics views and the full-text index follow the tables they read: both flows
+    pass this to Store.replace_derived, inside the transaction that rewrites those tables."""
+    create_views(con)
+    build_index(con)
 
 
 def build_index(con: duckdb.DuckDBPyConnection, temporary: bool = False) -> None:

@@ -44,10 +44,10 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archivist.analytics import create_views, query  # noqa: E402
+from archivist.analytics import query  # noqa: E402
 from archivist.ocr import Word  # noqa: E402
 from archivist.records import page_id_for, short_id, word_table  # noqa: E402
-from archivist.search import build_index, search  # noqa: E402
+from archivist.search import rebuild_views_and_index, search  # noqa: E402
 from archivist.store import JSON_COLUMNS, Store, _arrow  # noqa: E402
 
 WORDS_PER_LINE = 10
@@ -258,11 +258,6 @@ def per_source(store: Store, rows: dict) -> float:
     return time.perf_counter() - started
 
 
-def _views_and_index(con) -> None:  # what the flow passes to replace_derived
-    create_views(con)
-    build_index(con)
-
-
 QUERIES = {
     "low-confidence pages (view)":
         "SELECT path, page_index + 1 AS page, mean_conf, words, is_canonical "
@@ -343,7 +338,7 @@ def run(args, rng, vocab, probs, n_pages: int, db: Path) -> None:
         t0 = time.perf_counter()
         drows, updates = derived_rows(rng, derived_pages)
         t1 = time.perf_counter()
-        store.replace_derived(drows, updates, also=_views_and_index)
+        store.replace_derived(drows, updates, also=rebuild_views_and_index)
         derived_s = time.perf_counter() - t1
         derived_gen_s = t1 - t0
         counts = store.query("SELECT (SELECT count(*) FROM words), (SELECT count(*) FROM lines), "

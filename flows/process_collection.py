@@ -7,18 +7,14 @@ run killed half-way keeps every source it finished.
 
 from __future__ import annotations
 
-import os
-import queue
 import time
 import uuid
-from collections import deque
-from typing import Callable, Iterator
+from typing import Callable
 
 from prefect import flow
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from archivist.analytics import create_views
 from archivist.assemble import load_corpus
 from archivist.config import Settings
 from archivist.discover import Source
@@ -26,12 +22,13 @@ from archivist.errors import ArchivistError, UsageError
 from archivist.images import count_pages
 from archivist.ocr import tesseract_version
 from archivist.plan import Plan, make_plan
-from archivist.search import build_index
+from archivist.search import rebuild_views_and_index
 from archivist.records import (failed_source_rows, image_source_rows, now, run_row,
                                text_source_rows)
 from archivist.store import Store
 from archivist.summary import RunSummary
 from flows.artifacts import publish_run
+from flows.scheduling import default_workers, finished_rounds
 from tasks.ingest import assemble_task, read_transcription_task
 from tasks.ocr import ocr_page_task
 
@@ -39,10 +36,6 @@ from tasks.ocr import ocr_page_task
 # finished page and ("source", path, status) per stored source.
 ProgressHook = Callable[..., None]
 progress_hooks: list[ProgressHook] = []
-
-
-def default_workers() -> int:
-    return os.cpu_count() or 1
 
 
 @flow(name="process_collection", log_prints=False,
@@ -65,14 +58,14 @@ def process_collection(input_dir: str = "data/raw",
         if plan.todo:
             _process_sources(store, plan, settings, summary, workers or default_workers())
         if plan.has_work or store.derived_is_stale():
-            def views_and_index(con) -> None:
+            def timed_views_and_index(con) -> None:
                 with summary.stage("index"):
-                    _views_and_index(con)
+                    rebuild_views_and_index(con)
 
             with summary.stage("assemble"):
                 derived, page_updates = assemble_task(load_corpus(store))
             with summary.stage("store_derived"):
-                store.replace_derived(derived, page_updates, also=views_and_index)
+                store.replace_derived(derived, page_updates, also=timed_views_and_index)
             summary.stages["store_derived"] -= summary.stages.get("index", 0.0)
         summary.count(store)
         summary.elapsed_s = round(time.perf_counter() - started, 2)
@@ -124,7 +117,7 @@ def _process_sources(store: Store, plan: Plan, settings: Settings, summary: RunS
     outcomes: dict[str, list] = {}
     pages_started = time.perf_counter()
     summary.stages["page_seconds"] = 0.0
-    for finished in _rounds(jobs, submit, workers):
+    for finished in finished_rounds(jobs, submit, workers):
         ready = []
         for (source, index), outcome in finished:
             if source.kind == "text":
@@ -147,59 +140,11 @@ def _process_sources(store: Store, plan: Plan, settings: Settings, summary: RunS
     store.add_run(run | {"finished_at": now()})
 
 
-def _rounds(jobs: list, submit: Callable[[object], PrefectFuture], limit: int
-            ) -> Iterator[list[tuple[object, object]]]:
-    """Run jobs with at most `limit` in flight, yielding the (job, result or exception) pairs
-    that finished since the last round: the `workers` setting holds even when a deployment
-    picks the task runner.
-
-    Each future reports its own end (a done callback), and the freed slots are refilled before
-    the round is handed back: Prefect's `wait(futures, timeout)` returns only when all of them
-    are done or the time is up, which kept a finished worker idle for up to that time (~0.1 s a
-    page on average at 2 workers), and the caller's write then kept it idle longer.
-    """
-    pending = deque(jobs)
-    in_flight: dict[PrefectFuture, object] = {}
-    finished_futures: queue.SimpleQueue[PrefectFuture] = queue.SimpleQueue()
-
-    def refill() -> None:
-        while pending and len(in_flight) < limit:
-            job = pending.popleft()
-            future = submit(job)
-            in_flight[future] = job
-            future.add_done_callback(finished_futures.put)
-
-    refill()
-    while in_flight:
-        done = [finished_futures.get()]
-        while not finished_futures.empty():
-            done.append(finished_futures.get())
-        finished = []
-        for future in done:
-            future.wait()  # sets the final state; the callback can fire before it is set
-            finished.append((in_flight.pop(future), future.result(raise_on_failure=False)))
-        refill()
-        yield finished
-
-
-def _bounded(jobs: list, submit: Callable[[object], PrefectFuture], limit: int
-             ) -> Iterator[tuple[object, object]]:
-    """As _rounds, one (job, result or exception) at a time."""
-    for finished in _rounds(jobs, submit, limit):
-        yield from finished
-
-
 def _text_rows(source: Source, outcome: object, settings_hash: str
                ) -> tuple[dict, dict[str, list[dict]]]:
     if isinstance(outcome, BaseException):
         return failed_source_rows(source, outcome, settings_hash)
     return text_source_rows(source, outcome, settings_hash)
-
-
-def _views_and_index(con) -> None:
-    """The analytics views and the full-text index follow the tables they read."""
-    create_views(con)
-    build_index(con)
 
 
 def _failure_line(row: dict) -> str:

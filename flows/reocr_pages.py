@@ -19,8 +19,9 @@ from archivist.assemble import load_corpus
 from archivist.ocr import tesseract_version
 from archivist.records import failure_row, now, ocr_witness_rows, run_row
 from archivist.reocr import PageRef, changed_since_stored, reocr_settings, select_pages
+from archivist.search import rebuild_views_and_index
 from archivist.store import Store
-from flows.process_collection import _bounded, _views_and_index, default_workers
+from flows.scheduling import default_workers, finished_one_by_one
 from tasks.ingest import assemble_task
 from tasks.ocr import ocr_page_task
 
@@ -53,7 +54,7 @@ def reocr_pages(where: str, db: str = "data/processed/archive.duckdb", model: st
                                      workers or default_workers(), summary)
         summary.mean_conf_after = _mean_conf(store, page_ids, summary.run_id)
         derived, page_updates = assemble_task(load_corpus(store))
-        store.replace_derived(derived, page_updates, also=_views_and_index)
+        store.replace_derived(derived, page_updates, also=rebuild_views_and_index)
     summary.elapsed_s = round(time.perf_counter() - started, 2)
     return summary
 
@@ -77,7 +78,7 @@ def _read_again(store: Store, pages: list[PageRef], settings: Settings, where: s
         return ocr_page_task.submit(page.path, page.kind, page.page_index, page.sha256,
                                     settings_hash, settings)
 
-    for page, outcome in _bounded(todo, submit, workers):
+    for page, outcome in finished_one_by_one(todo, submit, workers):
         if isinstance(outcome, BaseException):
             _store_failure(store, page, outcome, summary)
             continue

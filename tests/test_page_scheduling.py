@@ -10,7 +10,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
-from flows.process_collection import _bounded, _rounds
+from flows.scheduling import finished_one_by_one, finished_rounds
 
 
 class StandInFuture:
@@ -49,7 +49,7 @@ def test_a_freed_slot_takes_the_next_job_before_the_round_is_handed_back():
 
     rounds = []
     with ThreadPoolExecutor(2) as pool:
-        for round_ in _rounds(["slow", "fast", "third"], submit, 2):
+        for round_ in finished_rounds(["slow", "fast", "third"], submit, 2):
             rounds.append(sorted(job for job, _ in round_))
             if rounds[-1] == ["fast"]:
                 assert submitted == ["slow", "fast", "third"]
@@ -76,7 +76,7 @@ def test_no_more_jobs_run_at_once_than_the_limit_and_failures_come_back_as_excep
                 running -= 1
 
     with ThreadPoolExecutor(8) as pool:
-        outcomes = dict(_bounded(list(range(20)),
+        outcomes = dict(finished_one_by_one(list(range(20)),
                                  lambda j: StandInFuture(pool.submit(work, j)), 3))
     assert most <= 3
     assert set(outcomes) == set(range(20))
@@ -84,5 +84,5 @@ def test_no_more_jobs_run_at_once_than_the_limit_and_failures_come_back_as_excep
     assert outcomes[7] == 70
 
 
-def test_no_jobs_give_no_rounds():
-    assert list(_rounds([], lambda j: None, 2)) == []
+def test_no_jobs_give_nofinished_rounds():
+    assert list(finished_rounds([], lambda j: None, 2)) == []
