@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from archivist.errors import DatabaseBusy, UsageError
+from archivist.errors import DatabaseBusy, UsageError, first_line
 
 # Pages whose mean word confidence is below this are listed by `low_confidence_pages`. On the
 # project's generated scans clean pages read at 93-96 and worn ones in the high 80s; below 80,
@@ -185,6 +185,12 @@ def query(db_path: Path | str, sql: str) -> tuple[list[str], list[tuple[Any, ...
     return columns, rows
 
 
+def dict_rows(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The rows of an executed query as dicts keyed by column name."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
 def open_read_only(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     """A read-only connection to an existing corpus, with the CLI's errors for the usual
     reasons it cannot be opened (no such file, a run writing to it)."""
@@ -197,9 +203,9 @@ def open_read_only(db_path: Path | str) -> duckdb.DuckDBPyConnection:
         if "lock" in str(exc).lower():
             raise DatabaseBusy(f"{path}: the database is being written (is `archivist run` "
                                "still running?); query it when the run has finished") from exc
-        raise UsageError(f"{path}: cannot open the database: {_first_line(exc)}") from exc
+        raise UsageError(f"{path}: cannot open the database: {first_line(exc)}") from exc
     except duckdb.Error as exc:
-        raise UsageError(f"{path}: cannot open the database: {_first_line(exc)}") from exc
+        raise UsageError(f"{path}: cannot open the database: {first_line(exc)}") from exc
 
 
 def _single_reading_statement(sql: str) -> str:
@@ -208,7 +214,7 @@ def _single_reading_statement(sql: str) -> str:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise UsageError(f"archivist query: SQL error: {_first_line(exc)}") from exc
+        raise UsageError(f"archivist query: SQL error: {first_line(exc)}") from exc
     if not statements:
         raise UsageError("archivist query: no SQL statement given")
     if len(statements) > 1:
@@ -237,7 +243,7 @@ def _define_missing_views(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _as_usage_error(exc: duckdb.Error) -> UsageError:
-    text = _first_line(exc)
+    text = first_line(exc)
     if "read-only" in text:
         return UsageError(f"archivist query is read-only: {text}")
     return UsageError(f"archivist query: SQL error: {_describe(exc)}")
@@ -249,7 +255,3 @@ def _describe(exc: duckdb.Error) -> str:
     lines = [line.rstrip() for line in str(exc).strip().splitlines() if line.strip()]
     return " ".join(line for line in lines if not line.startswith(("LINE ", " ")) and
                     set(line.strip()) != {"^"})
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

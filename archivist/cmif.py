@@ -34,6 +34,7 @@ from typing import Any
 
 import duckdb
 
+from archivist.analytics import dict_rows
 from archivist.dates import find_dates
 from archivist.errors import UsageError
 from archivist.outfiles import write_bytes
@@ -237,8 +238,7 @@ def _read_documents(db_path: Path, doc_types: tuple[str, ...]) -> list[dict[str,
             cursor = store.con.execute(sql, [list(doc_types)])
         except duckdb.CatalogException as exc:
             raise UsageError(f"{db_path}: not an archivist database ({exc})") from exc
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, values)) for values in cursor.fetchall()]
+        return dict_rows(cursor)
 
 
 def _check_target(out_path: Path) -> None:

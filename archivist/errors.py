@@ -9,6 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (DuckDB's run on with hints and carets), or
+    its type when it has none: what a one-line error message quotes."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class ArchivistError(Exception):
     """Base class: anything the CLI reports as a one-line message instead of a traceback."""
 

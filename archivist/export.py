@@ -32,8 +32,8 @@ from typing import Any
 
 import duckdb
 
-from archivist.analytics import open_read_only
-from archivist.errors import UsageError
+from archivist.analytics import dict_rows, open_read_only
+from archivist.errors import UsageError, first_line
 from archivist.store import RANKED_OCR_WITNESSES
 from archivist.outfiles import (atomic_path, check_inside, output_path, prepare_folder,
                                  safe_name, write_bytes)
@@ -120,7 +120,7 @@ def export_corpus(db: Path, out_dir: Path,
             if "parquet" in wanted:
                 tables = _export_tables(con, out_dir)
         except duckdb.CatalogException as exc:
-            raise UsageError(f"{db}: not an archivist database ({_first_line(exc)})") from exc
+            raise UsageError(f"{db}: not an archivist database ({first_line(exc)})") from exc
     return ExportCounts(pages=pages, documents=documents, tables=tables)
 
 
@@ -379,9 +379,7 @@ SELECT document_id, kind, text, normalized, segment_id FROM entities ORDER BY do
 def _export_documents(con: duckdb.DuckDBPyConnection, out_dir: Path,
                       wanted: frozenset[str]) -> int:
     """``text/<document_id>.txt`` and/or ``documents.jsonl``; returns the number of documents."""
-    cursor = con.execute(_DOCUMENTS_SQL)
-    names = [d[0] for d in cursor.description]
-    documents = [dict(zip(names, row)) for row in cursor.fetchall()]
+    documents = dict_rows(con.execute(_DOCUMENTS_SQL))
     if "text" in wanted:
         _ensure_folder(out_dir, "text")
         for doc in documents:
@@ -470,5 +468,3 @@ def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

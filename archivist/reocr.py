@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 from rapidfuzz.distance import Levenshtein
 
-from archivist.analytics import open_read_only
+from archivist.analytics import dict_rows, open_read_only
 from archivist.config import MODELS, RECIPES, Settings
 from archivist.discover import file_sha256
 from archivist.errors import UsageError
@@ -122,7 +122,6 @@ def list_runs(db: Path | str) -> list[dict]:
                    count(w.witness_id) AS pages, round(avg(w.mean_conf), 1) AS mean_conf
             FROM ocr_runs r LEFT JOIN witnesses w ON w.run_id = r.run_id AND w.kind = 'ocr'
             GROUP BY ALL ORDER BY r.started_at, r.run_id""")
-        columns = [d[0] for d in cur.description]
-        return [dict(zip(columns, row)) for row in cur.fetchall()]
+        return dict_rows(cur)
     finally:
         con.close()

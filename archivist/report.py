@@ -36,9 +36,9 @@ from typing import Any
 import duckdb
 from PIL import Image
 
-from archivist.analytics import open_read_only
+from archivist.analytics import dict_rows, open_read_only
 from archivist.discover import file_sha256
-from archivist.errors import UsageError
+from archivist.errors import UsageError, first_line
 from archivist.store import RANKED_OCR_WITNESSES
 from archivist.images import load_page
 from archivist.outfiles import output_path, prepare_folder, safe_name, write_bytes
@@ -148,7 +148,7 @@ def write_report(db: Path, out_dir: Path) -> ReportCounts:
         try:
             return _write_all(con, db, out_dir)
         except duckdb.CatalogException as exc:
-            raise UsageError(f"{db}: not an archivist database ({_first_line(exc)})") from exc
+            raise UsageError(f"{db}: not an archivist database ({first_line(exc)})") from exc
     finally:
         con.close()
 
@@ -185,9 +185,7 @@ def _write_all(con: duckdb.DuckDBPyConnection, db: Path, out_dir: Path) -> Repor
 # -- reading the database -------------------------------------------------------------------
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return dict_rows(con.execute(sql, params or []))
 
 
 def _documents(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -448,7 +446,7 @@ def _write_page_image(out_dir: Path, page: _Page, sources: _SourceFiles) -> _Ima
         image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
     except Exception as exc:  # PageError, MemoryError, a Pillow error: show why, go on
         return _Image(problem=f"the scan {page.path} page {page.page_index + 1} cannot be "
-                              f"shown: {_first_line(exc)}")
+                              f"shown: {first_line(exc)}")
     name = safe_name(page.page_id) + ".jpg"
     _write_file(out_dir, "images", name, buffer.getvalue())
     return _Image(name=name, width=image.width, height=image.height,
@@ -681,11 +679,6 @@ def _write_file(out_dir: Path, folder: str, name: str, data: bytes) -> None:
     stem, dot, suffix = name.rpartition(".")
     path = output_path(out_dir, folder, stem, dot + suffix)
     write_bytes(path, data)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 # -- static assets --------------------------------------------------------------------------
