@@ -21,7 +21,6 @@ test: system-deps $(STAMP)
 
 bench: APT_PACKAGES += $(BENCH_APT_PACKAGES)
 bench: system-deps $(BENCH_STAMP)
-	$(PY) bench/flow_throughput.py --pages 12
 	$(PY) bench/ocr_accuracy.py --pages 8
 	$(PY) bench/fusion_cer.py --pages 8
 	$(PY) bench/passage_dedup.py --sizes 50000 100000 200000
