@@ -46,4 +46,11 @@ def prefect_api(state_dir: Path | str, *, verbose: bool = False) -> Iterator[Cal
     from archivist.prefect_server import TemporaryServer
 
     with TemporaryServer(Path(os.environ["PREFECT_HOME"])).start() as server:
-        yield server.wait_ready
+        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+        # Heartbeats let a lasting server mark a flow run crashed when they stop; a temporary
+        # server dies with this process, so no one would notice, and each flow run paid for
+        # them at its end (Prefect joins the heartbeat thread, which sleeps in 1 s steps: 0.5 s
+        # on average). A user's server (PREFECT_API_URL, above) keeps them.
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield server.wait_ready

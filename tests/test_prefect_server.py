@@ -48,8 +48,12 @@ def test_cli_run_records_its_flow_and_task_runs_on_the_temporary_server(tmp_path
         flows = con.execute("SELECT state_type FROM flow_run").fetchall()
         tasks = con.execute("SELECT count(*) FROM task_run WHERE state_type = 'COMPLETED'"
                             ).fetchone()[0]
+        events = dict(con.execute("SELECT event, count(*) FROM events GROUP BY event"))
     assert flows == [("COMPLETED",)]
     assert tasks >= 2  # reading the transcription, assembling the corpus
+    # No heartbeats: nothing outlives this server to watch them (archivist/prefect_env.py).
+    assert events.get("prefect.flow-run.Completed") == 1
+    assert "prefect.flow-run.heartbeat" not in events
 
 
 def test_server_answers_then_stops_and_forgets_its_address(tmp_path: Path, monkeypatch):
