@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +76,7 @@ def discover(root: Path | str) -> list[Source]:
     sources = []
     for path in sorted(chosen.values()):
         try:
-            digest, size = file_sha256(path)
+            digest, size = _fingerprint(path)
         except FileNotFoundError:
             continue  # gone since it was listed: not a source (any earlier rows are dropped)
         except OSError:
@@ -144,6 +146,32 @@ def source_id_for(path: Path) -> str:
     """Stable id from the resolved path: a file edited in place keeps its id, so its old rows are
     replaced rather than duplicated."""
     return "s" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:15]
+
+
+# (device, inode, size, mtime, ctime) -> (sha256, size) of files hashed by this process.
+_HASHED: OrderedDict[tuple[int, ...], tuple[str, int]] = OrderedDict()
+HASH_MEMO_FILES = 200_000  # ~40 MB at most
+SETTLED_S = 2.0  # a file changed more recently may still be being written
+
+
+def _fingerprint(path: Path) -> tuple[str, int]:
+    """file_sha256, once per file and version in this process: `archivist run` plans before it
+    starts Prefect (to do nothing at all when nothing changed) and the flow plans again, which
+    read every byte of a drop folder twice. Any write to a file changes its ctime, so a file
+    changed in between is hashed again; a file changed in the last seconds is not remembered
+    (timestamps move in clock ticks: two writes within one tick can leave them equal)."""
+    st = path.stat()
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    known = _HASHED.get(key)
+    if known is not None:
+        _HASHED.move_to_end(key)
+        return known
+    fingerprint = file_sha256(path)
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > SETTLED_S * 1e9:
+        _HASHED[key] = fingerprint
+        if len(_HASHED) > HASH_MEMO_FILES:
+            _HASHED.popitem(last=False)
+    return fingerprint
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
