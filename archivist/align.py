@@ -17,7 +17,7 @@ from rapidfuzz.distance import Levenshtein
 _KEY = re.compile(r"[^\w]+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # millions are held while a corpus is assembled
 class Token:
     text: str  # as written
     key: str  # what matching compares: lower case, letters and digits only
