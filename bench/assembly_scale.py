@@ -1,0 +1,88 @@
+"""What a run with anything new redoes: the assembly of the whole corpus (collation, fusion,
+documents, metadata), its time and memory as the corpus grows.
+
+    .venv/bin/python bench/assembly_scale.py [--pages 1000 4000]
+
+Each size is its own process (peak RSS is per process): bench/duckdb_scale.py's generated pages
+(one single-page scan per page, 25 lines of ~10 words from a Zipf-weighted vocabulary) stored
+with the pipeline's writer, then `assemble.load_corpus` and `assemble.build_derived`, as the flow
+calls them after its pages. The pages carry no letter structure, so they make one long
+document: the worst case for segmenting, not the usual one. Prints seconds, milliseconds per
+page, and the process's peak RSS before and after the assembly, against issue 7's 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+RSS_TARGET_GB = 1.5
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def child(n_pages: int) -> None:
+    import numpy as np
+
+    import duckdb_scale
+    from archivist.assemble import build_derived, load_corpus
+    from archivist.store import Store
+
+    rng = np.random.default_rng(7)
+    vocab, probs = duckdb_scale.vocabulary(rng)
+    per_page = duckdb_scale.LINES_PER_PAGE * duckdb_scale.WORDS_PER_LINE
+    work = Path(tempfile.mkdtemp(prefix="archivist-assembly-"))
+    try:
+        with Store(work / "archive.duckdb") as store:
+            for start in range(0, n_pages, 500):
+                rows, _ = duckdb_scale.page_rows(rng, vocab, probs,
+                                                 range(start, min(n_pages, start + 500)), per_page)
+                store.replace_sources(duckdb_scale.by_source(rows))
+            before = peak_rss_gb()
+            t0 = time.perf_counter()
+            corpus = load_corpus(store)
+            t1 = time.perf_counter()
+            build_derived(corpus)
+            t2 = time.perf_counter()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps({"load": t1 - t0, "build": t2 - t1, "rss_before": before,
+                      "rss_after": peak_rss_gb()}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, nargs="+", default=[1000, 4000])
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    print(f"whole-corpus assembly (load_corpus + build_derived) on generated pages; peak RSS "
+          f"target {RSS_TARGET_GB} GB")
+    print(f"{'pages':>7} {'load s':>7} {'build s':>8} {'ms/page':>8} {'RSS before GB':>14} "
+          f"{'RSS after GB':>13}")
+    for n in args.pages:
+        out = subprocess.run([sys.executable, __file__, "--child", str(n)], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+        r = json.loads(out.splitlines()[-1])
+        total = r["load"] + r["build"]
+        verdict = "PASS" if r["rss_after"] <= RSS_TARGET_GB else "MISS"
+        print(f"{n:>7} {r['load']:>7.1f} {r['build']:>8.1f} {total / n * 1000:>8.1f} "
+              f"{r['rss_before']:>14.2f} {r['rss_after']:>13.2f}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
