@@ -667,6 +667,12 @@ def _letter_lines(rng: np.random.Generator, n_lines: int) -> list[str]:
     return head + _body(rng, room) + foot
 
 
+def letter_page_lines(seed: int, index: int, lines_per_page: int = 25) -> list[str]:
+    """The typed lines of make_collection's page `index` (0-based) for `seed`, without rendering
+    it: for benchmarks that need a corpus of letters' text at a scale no one would OCR."""
+    return _letter_lines(np.random.default_rng([seed, index]), lines_per_page)
+
+
 def _varied_degradation(rng: np.random.Generator) -> Degradation:
     """Mostly ribbon copies, about one in four a carbon, each scanned a little differently."""
     if rng.random() < 0.25:

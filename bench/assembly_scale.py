@@ -1,13 +1,15 @@
 """What a run with anything new redoes: the assembly of the whole corpus (collation, fusion,
 documents, metadata), its time and memory as the corpus grows.
 
-    .venv/bin/python bench/assembly_scale.py [--pages 1000 4000]
+    .venv/bin/python bench/assembly_scale.py [--pages 1000 4000] [--letters]
 
 Each size is its own process (peak RSS is per process): bench/duckdb_scale.py's generated pages
 (one single-page scan per page, 25 lines of ~10 words from a Zipf-weighted vocabulary) stored
 with the pipeline's writer, then `assemble.load_corpus` and `assemble.build_derived`, as the flow
-calls them after its pages. The pages carry no letter structure, so they make one long
-document: the worst case for segmenting, not the usual one. Prints seconds, milliseconds per
+calls them after its pages. Those pages carry no letter structure, so they make one long
+document: the worst case for segmenting. With --letters each page is instead the text of a
+one-page letter from archivist.synth (reference, date, salutation, body, closing, signature;
+`synth.letter_page_lines`, as make_collection types it), so each page is its own document. Prints seconds, milliseconds per
 page, and the process's peak RSS before and after the assembly, against issue 7's 1.5 GB.
 """
 
@@ -33,22 +35,26 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
-def child(n_pages: int) -> None:
+def child(n_pages: int, letters: bool) -> None:
+    from functools import partial
+
     import numpy as np
 
     import duckdb_scale
     from archivist.assemble import build_derived, load_corpus
     from archivist.store import Store
+    from archivist.synth import letter_page_lines
 
     rng = np.random.default_rng(7)
     vocab, probs = duckdb_scale.vocabulary(rng)
-    per_page = duckdb_scale.LINES_PER_PAGE * duckdb_scale.WORDS_PER_LINE
+    page_lines = partial(letter_page_lines, 7) if letters else None
     work = Path(tempfile.mkdtemp(prefix="archivist-assembly-"))
     try:
         with Store(work / "archive.duckdb") as store:
             for start in range(0, n_pages, 500):
                 rows, _ = duckdb_scale.page_rows(rng, vocab, probs,
-                                                 range(start, min(n_pages, start + 500)), per_page)
+                                                 range(start, min(n_pages, start + 500)),
+                                                 page_lines)
                 store.replace_sources(duckdb_scale.by_source(rows))
             before = peak_rss_gb()
             t0 = time.perf_counter()
@@ -65,17 +71,21 @@ def child(n_pages: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, nargs="+", default=[1000, 4000])
+    parser.add_argument("--letters", action="store_true", help="one-page letters (synth's "
+                        "text: head, salutation, body, closing) instead of vocabulary words")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.letters)
         return
-    print(f"whole-corpus assembly (load_corpus + build_derived) on generated pages; peak RSS "
+    what = "one-page letters" if args.letters else "pages of vocabulary words (one long document)"
+    print(f"whole-corpus assembly (load_corpus + build_derived) on generated {what}; peak RSS "
           f"target {RSS_TARGET_GB} GB")
     print(f"{'pages':>7} {'load s':>7} {'build s':>8} {'ms/page':>8} {'RSS before GB':>14} "
           f"{'RSS after GB':>13}")
     for n in args.pages:
-        out = subprocess.run([sys.executable, __file__, "--child", str(n)], cwd=ROOT,
+        out = subprocess.run([sys.executable, __file__, "--child", str(n)]
+                             + (["--letters"] if args.letters else []), cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout
         r = json.loads(out.splitlines()[-1])
         total = r["load"] + r["build"]

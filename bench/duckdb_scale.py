@@ -38,6 +38,7 @@ import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -96,17 +97,27 @@ def vocabulary(rng: np.random.Generator, size: int = 40_000) -> tuple[np.ndarray
 
 
 def page_rows(rng: np.random.Generator, vocab: np.ndarray, probs: np.ndarray, pages: range,
-              n_words: int) -> tuple[dict[str, list[dict]], list[tuple[str, str, float]]]:
+              page_lines: Callable[[int], list[str]] | None = None
+              ) -> tuple[dict[str, list[dict]], list[tuple[str, str, float]]]:
     """Per-source rows for these pages, as records.image_source_rows makes them (the words as
     an Arrow table, from Word objects: records.word_table); and
-    (page_id, page text, mean_conf) for the derived tables."""
-    per_page = LINES_PER_PAGE * WORDS_PER_LINE
+    (page_id, page text, mean_conf) for the derived tables. The text: LINES_PER_PAGE lines of
+    WORDS_PER_LINE vocabulary words, or `page_lines(index)` (blank lines leave a gap)."""
     n_pages = len(pages)
-    total = n_pages * per_page
-    texts = vocab[rng.choice(len(vocab), size=total, p=probs)].tolist()
+    if page_lines is None:
+        per_page = LINES_PER_PAGE * WORDS_PER_LINE
+        flat = vocab[rng.choice(len(vocab), size=n_pages * per_page, p=probs)].tolist()
+        layout = [[flat[(k * LINES_PER_PAGE + n) * WORDS_PER_LINE:
+                        (k * LINES_PER_PAGE + n + 1) * WORDS_PER_LINE]
+                   for n in range(LINES_PER_PAGE)] for k in range(n_pages)]
+    else:
+        layout = [[line.split() for line in page_lines(index)] for index in pages]
+    counts = [sum(len(words) for words in page) for page in layout]
+    texts = [w for page in layout for words in page for w in words]
+    total = len(texts)
     page_conf = np.clip(rng.normal(91, 4, n_pages), 40, 97)
     page_conf[rng.random(n_pages) < 0.03] -= 20  # worn carbons and bad scans
-    conf = np.clip(rng.normal(np.repeat(page_conf, per_page), 6), 0, 100).round(6).tolist()
+    conf = np.clip(rng.normal(np.repeat(page_conf, counts), 6), 0, 100).round(6).tolist()
     lens = np.array([len(t) for t in texts])
     widths = (lens * 30 + rng.integers(-4, 5, total)).tolist()
     heights = rng.integers(28, 44, total).tolist()
@@ -114,35 +125,38 @@ def page_rows(rng: np.random.Generator, vocab: np.ndarray, probs: np.ndarray, pa
     word_tables = []
     derived = []
     processed = datetime(2026, 11, 27, 10, 0, 0)
+    base = 0
     for k, index in enumerate(pages):
         path = f"collection/box_{index // 500:03d}/folder_{index // 25 % 20:02d}/" \
                f"scan_{index:06d}.png"
         sid = short_id("s", path)
         pid = page_id_for(sid, 0)
         wid = short_id("w", pid, RUN_ID)
-        base = k * per_page
         lines_text, line_rows, offset, words = [], [], 0, []
-        for line in range(LINES_PER_PAGE):
-            block = 1 + line * 3 // LINES_PER_PAGE
+        i = base
+        for line, line_words in enumerate(layout[k]):
+            if not line_words:
+                continue
+            block = 1 + line * 3 // len(layout[k])
             par = 1 + line // 6
             top = 300 + line * 75
             left = 300
-            start = base + line * WORDS_PER_LINE
-            for w in range(WORDS_PER_LINE):
-                i = start + w
+            for w, text in enumerate(line_words):
                 words.append(Word(block=block, par=par, line=line + 1, word=w + 1,
-                                  text=texts[i], conf=conf[i], left=left, top=top,
+                                  text=text, conf=conf[i], left=left, top=top,
                                   width=widths[i], height=heights[i]))
                 left += widths[i] + 30
-            text = " ".join(texts[start:start + WORDS_PER_LINE])
+                i += 1
+            text = " ".join(line_words)
             lines_text.append(text)
-            line_rows.append({"witness_id": wid, "line_no": line, "par_no": par - 1,
+            line_rows.append({"witness_id": wid, "line_no": len(line_rows), "par_no": par - 1,
                               "text": text, "char_start": offset,
                               "char_end": offset + len(text), "left": 300, "top": top,
                               "width": left - 330, "height": 44})
             offset += len(text) + 1
         page_text = "\n".join(lines_text)
-        mean_conf = round(sum(conf[base:base + per_page]) / per_page, 2)
+        mean_conf = round(sum(conf[base:i]) / max(1, i - base), 2)
+        base = i
         rows["lines"].extend(line_rows)
         word_tables.append(word_table(wid, words))
         rows["sources"].append({"source_id": sid, "path": path, "kind": "image",
@@ -301,14 +315,14 @@ def run(args, rng, vocab, probs, n_pages: int, db: Path) -> None:
     first = min(args.per_source, n_pages)
     last = min(args.per_source, max(0, n_pages - first))
     with Store(db) as store:
-        rows, d = page_rows(rng, vocab, probs, range(first), per_page)
+        rows, d = page_rows(rng, vocab, probs, range(first))
         derived_pages += d
         empty_s = per_source(store, rows) if first else float("nan")
         started_all = time.perf_counter()
         for start in range(first, n_pages - last, BATCH_PAGES):
             t0 = time.perf_counter()
             rows, d = page_rows(rng, vocab, probs, range(start, min(start + BATCH_PAGES,
-                                                                    n_pages - last)), per_page)
+                                                                    n_pages - last)))
             derived_pages += d
             sources = by_source(rows)
             t1 = time.perf_counter()
@@ -321,13 +335,13 @@ def run(args, rng, vocab, probs, n_pages: int, db: Path) -> None:
         checkpoint_s = time.perf_counter() - t0
         load_s += checkpoint_s
         wall_s = time.perf_counter() - started_all
-        rows, d = page_rows(rng, vocab, probs, range(n_pages - last, n_pages), per_page)
+        rows, d = page_rows(rng, vocab, probs, range(n_pages - last, n_pages))
         derived_pages += d
         full_s = per_source(store, rows) if last else float("nan")
         bulk_words = (n_pages - first - last) * per_page
         batches = max(1, len(range(first, n_pages - last, BATCH_PAGES)))
         # Where a batch's time goes: the rows (dicts) to Arrow, in Python, before DuckDB.
-        sample, _ = page_rows(rng, vocab, probs, range(n_pages, n_pages + BATCH_PAGES), per_page)
+        sample, _ = page_rows(rng, vocab, probs, range(n_pages, n_pages + BATCH_PAGES))
         t0 = time.perf_counter()
         for table, table_rows in sample.items():
             if table != "words":  # already a table, as records make it

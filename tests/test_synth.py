@@ -236,3 +236,10 @@ def test_named_scan_profiles_run_from_clean_to_poor():
     assert inks == sorted(inks, reverse=True) and noises == sorted(noises)
     with pytest.raises(ValueError, match="choose one of clean, typical, carbon, poor"):
         synth.Degradation.profile("pristine")
+
+
+def test_letter_page_lines_are_the_lines_make_collection_types(tmp_path: Path) -> None:
+    synth.make_collection(tmp_path / "pages", 2, seed=5, lines_per_page=20, gt_dir=tmp_path)
+    typed = (tmp_path / "page_00002.gt.txt").read_text(encoding="utf-8")
+    assert typed == synth.ground_truth(synth.letter_page_lines(5, 1, 20)) + "\n"
+    assert synth.letter_page_lines(5, 1, 20) != synth.letter_page_lines(5, 0, 20)
