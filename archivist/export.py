@@ -466,5 +466,3 @@ def _quote_identifier(name: str) -> str:
 
 def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-

@@ -606,7 +606,6 @@ def report(args: argparse.Namespace, work: Path, synth) -> None:
               f"pages/s)")
 
     if not args.noop_pages:
-        print(f"\n== targets (load average {os.getloadavg()[0]:.2f} at the end)")
         print_targets(args, summary, bares, bare_s, other, cer_ours)
         return
     print(f"\n== no-op rerun, {args.noop_pages} short pages ({NOOP_LINES}-line notes, JPEG), "
@@ -617,13 +616,13 @@ def report(args: argparse.Namespace, work: Path, synth) -> None:
           f"`archivist run --help`, i.e. interpreter and CLI imports, {cli_startup():.2f} s)"
           + (f"; {left} processes left running were ended" if left else ""))
 
-    print(f"\n== targets (load average {os.getloadavg()[0]:.2f} at the end)")
     print_targets(args, summary, bares, bare_s, other, cer_ours)
     print(target_line("no-op rerun / first run", rerun_s / first_s, ".3f"))
 
 
 def print_targets(args: argparse.Namespace, summary: dict, bares: dict, bare_s: float,
                   other: tuple[float, float] | str, cer_ours: float) -> None:
+    print(f"\n== targets (load average {os.getloadavg()[0]:.2f} at the end)")
     lo, hi = args.workers[0], args.workers[-1]
     bare_w = {w: cost_ratio(summary[w][0], w, bare_s) for w in args.workers}
     for w in args.workers:
