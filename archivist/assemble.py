@@ -8,26 +8,36 @@ The order of work is the archivist's:
 4. what a transcription holds beyond the scanned pages is collated with itself: a page or a P.S.
    transcribed twice is fused into one passage;
 5. split the fused page stream into documents and describe each (`structure`, `metadata`).
-Pure except for `load_corpus`, which only reads.
+
+The corpus is read from the database a batch of pages at a time (`StoredCorpus`) and the rows
+leave a batch at a time (`derived_batches`): what is held for the whole collection is a few
+hundred bytes a page (its ids, quality and MinHash signature), so that the nightly run's memory
+does not grow with the collection's text. Reads only; the caller writes.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import tee
+from typing import Iterator
 
+import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from archivist.align import Match, Token, find_matches, tokenize
-from archivist.collate import PageText, group_pages
+from archivist.collate import group_signed_pages, page_signatures
+from archivist.collate import normalize as normalize_page
 from archivist.fusion import Copy, Fused, fuse, proper_names
 from archivist.metadata import describe
 from archivist.ocr import TextLine, lines_to_text
-from archivist.passages import group_passages, split_passages
+from archivist.passages import Passage, group_passages, split_passages
 from archivist.records import short_id
 from archivist.store import RANKED_OCR_WITNESSES, Store
-from archivist.structure import Line, Segment, document_starts, reading_text, segment_document
+from archivist.structure import (Line, Segment, document_breaks, reading_text,
+                                 segment_document)
 
 MIN_MATCH_TOKENS = 15  # shorter repeats are formulae ("you will remember that"), not copies
 MIN_MATCH_SCORE = 70.0
@@ -88,74 +98,107 @@ class StoredTranscription:
                         [l.char_start for l in self.lines])
 
 
-@dataclass
-class Corpus:
-    pages: list[StoredPage]
-    transcriptions: list[StoredTranscription]
+PAGES_PER_BATCH = 1000
+"""Pages read from the database at once (each batch scans the lines and words tables once);
+while assembled a page takes ~0.1-0.2 MB (bench/assembly_scale.py), so a batch ~0.2 GB."""
+ROWS_PER_BATCH = 20_000  # derived rows handed to the writer at once
 
 
-def load_corpus(store: Store) -> Corpus:
-    """Each page with its newest OCR witness (lines and word confidences) and its earlier OCR
-    passes (re-OCR keeps them as witnesses); each transcription with its lines."""
-    page_rows = store.query(f"""
-        WITH latest AS ({RANKED_OCR_WITNESSES})
-        SELECT p.page_id, l.witness_id, s.path, p.page_index, p.width, p.mean_conf, l.text,
-               (SELECT count(*) FROM words wd WHERE wd.witness_id = l.witness_id),
-               (SELECT count(*) FROM pages q WHERE q.source_id = p.source_id)
-        FROM pages p JOIN sources s USING (source_id)
-        JOIN latest l ON l.page_id = p.page_id AND l.rank = 1
-        ORDER BY s.path, p.page_index""")
-    lines_by_witness = _lines_by_witness(store)
-    confs_by_witness = _confs_by_witness(store)
-    pages = [StoredPage(page_id=r[0], witness_id=r[1], source_path=r[2], page_index=r[3],
-                        width=r[4], mean_conf=r[5], ocr_text=r[6] or "", words=r[7],
-                        source_pages=r[8], lines=lines_by_witness.get(r[1], []),
-                        confs=confs_by_witness.get(r[1], [])) for r in page_rows]
-    by_id = {p.page_id: p for p in pages}
-    for page_id, wid in store.query(f"SELECT page_id, witness_id FROM ({RANKED_OCR_WITNESSES}) "
-                                    "ORDER BY page_id, rank"):
-        page = by_id.get(page_id)
-        if page is not None and wid != page.witness_id:
-            page.other_ocr.append(StoredOcr(wid, lines_by_witness.get(wid, []),
-                                            confs_by_witness.get(wid, [])))
-    for page_id, kind, text, left, top, right, bottom in store.query("""
-            SELECT n.page_id, wd.kind, string_agg(wd.text, ' ' ORDER BY wd.word),
-                   min(wd."left"), min(wd.top), max(wd."left" + wd.width),
-                   max(wd.top + wd.height)
-            FROM witnesses n JOIN witnesses o ON o.page_id = n.page_id AND o.run_id = n.run_id
-                 AND o.kind = 'ocr'
-            JOIN words wd ON wd.witness_id = n.witness_id
-            WHERE n.kind = 'nontext' AND list_contains(?, o.witness_id)
-            GROUP BY n.page_id, wd.kind, wd.block, wd.par, wd.line
-            ORDER BY n.page_id, min(wd.top), min(wd."left")""",
-            [[p.witness_id for p in pages]]):
-        if page_id in by_id:
-            by_id[page_id].nontext.append((kind, text, (left, top, right - left, bottom - top)))
-    text_rows = store.query("""
-        SELECT w.witness_id, s.path FROM witnesses w JOIN sources s USING (source_id)
-        WHERE w.kind = 'transcription' ORDER BY s.path""")
-    transcriptions = [StoredTranscription(r[0], r[1], lines_by_witness.get(r[0], []))
-                      for r in text_rows]
-    return Corpus(pages=pages, transcriptions=transcriptions)
+@dataclass(slots=True)
+class PageRef:
+    """What the assembly keeps of every page while it works through the corpus: its place in
+    reading order and its quality, not its text."""
+    page_id: str
+    witness_id: str  # its newest OCR witness
+    source_path: str
+    page_index: int
+    width: int | None
+    mean_conf: float | None
+    words: int
+    source_pages: int
 
 
-def _lines_by_witness(store: Store) -> dict[str, list[TextLine]]:
+class StoredCorpus:
+    """The witnesses of a Store, read a batch of pages at a time: the assembly never holds the
+    whole corpus, so its memory does not grow with the collection's text."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def page_refs(self) -> list[PageRef]:
+        """Every page with its newest OCR witness, in reading order (source path, page)."""
+        rows = self.store.query(f"""
+            WITH latest AS ({RANKED_OCR_WITNESSES})
+            SELECT p.page_id, l.witness_id, s.path, p.page_index, p.width, p.mean_conf,
+                   (SELECT count(*) FROM words wd WHERE wd.witness_id = l.witness_id),
+                   (SELECT count(*) FROM pages q WHERE q.source_id = p.source_id)
+            FROM pages p JOIN sources s USING (source_id)
+            JOIN latest l ON l.page_id = p.page_id AND l.rank = 1
+            ORDER BY s.path, p.page_index""")
+        # A source's pages share one path string.
+        return [PageRef(r[0], r[1], sys.intern(r[2]), *r[3:]) for r in rows]
+
+    def texts(self, witness_ids: list[str]) -> dict[str, str]:
+        return dict(self.store.query(
+            "SELECT witness_id, coalesce(text, '') FROM witnesses "
+            "WHERE witness_id IN (SELECT unnest(?))", [witness_ids]))
+
+    def pages(self, refs: list[PageRef], *, full: bool = True) -> list[StoredPage]:
+        """These pages with their newest OCR text and lines; when `full`, also its word
+        confidences, the page's earlier OCR passes (re-OCR keeps them as witnesses) and what
+        OCR kept out of the text."""
+        newest = [r.witness_id for r in refs]
+        page_ids = [r.page_id for r in refs]
+        others: dict[str, list[str]] = defaultdict(list)
+        if full:
+            for page_id, wid in self.store.query(
+                    f"SELECT page_id, witness_id FROM ({RANKED_OCR_WITNESSES}) "
+                    "WHERE rank > 1 AND page_id IN (SELECT unnest(?)) ORDER BY page_id, rank",
+                    [page_ids]):
+                others[page_id].append(wid)
+        every = newest + [w for ws in others.values() for w in ws]
+        texts = self.texts(newest)
+        lines = _lines_by_witness(self.store, every)
+        confs = _confs_by_witness(self.store, every) if full else {}
+        nontext = _nontext_by_page(self.store, newest) if full else {}
+        return [StoredPage(page_id=r.page_id, witness_id=r.witness_id,
+                           source_path=r.source_path, page_index=r.page_index, width=r.width,
+                           mean_conf=r.mean_conf, ocr_text=texts.get(r.witness_id, ""),
+                           words=r.words, source_pages=r.source_pages,
+                           lines=lines.get(r.witness_id, []), confs=confs.get(r.witness_id, []),
+                           other_ocr=[StoredOcr(w, lines.get(w, []), confs.get(w, []))
+                                      for w in others.get(r.page_id, [])],
+                           nontext=nontext.get(r.page_id, []))
+                for r in refs]
+
+    def transcriptions(self) -> list[StoredTranscription]:
+        """Every transcription with its lines (held whole: a transcription is read as one)."""
+        rows = self.store.query("""
+            SELECT w.witness_id, s.path FROM witnesses w JOIN sources s USING (source_id)
+            WHERE w.kind = 'transcription' ORDER BY s.path""")
+        lines = _lines_by_witness(self.store, [r[0] for r in rows])
+        return [StoredTranscription(r[0], r[1], lines.get(r[0], [])) for r in rows]
+
+
+def _lines_by_witness(store: Store, witness_ids: list[str]) -> dict[str, list[TextLine]]:
     out: dict[str, list[TextLine]] = defaultdict(list)
     for wid, line_no, par_no, text, start, end, left, top, width, height in store.query(
             """SELECT witness_id, line_no, par_no, text, char_start, char_end, "left", top,
-                      width, height FROM lines ORDER BY witness_id, line_no"""):
+                      width, height FROM lines WHERE witness_id IN (SELECT unnest(?))
+               ORDER BY witness_id, line_no""", [witness_ids]):
         box = (left, top, width, height) if left is not None else None
         out[wid].append(TextLine(line_no, par_no, text, start, end, box))
     return out
 
 
-def _confs_by_witness(store: Store) -> dict[str, list[list[float]]]:
+def _confs_by_witness(store: Store, witness_ids: list[str]) -> dict[str, list[list[float]]]:
     """Word confidences per line, lines numbered as `ocr.words_to_lines` numbers them."""
     out: dict[str, list[list[float]]] = defaultdict(list)
     last: dict[str, tuple] = {}
     for wid, block, par, line, conf in store.query(
             "SELECT witness_id, block, par, line, conf FROM words "
-            "ORDER BY witness_id, block, par, line, word"):
+            "WHERE witness_id IN (SELECT unnest(?)) "
+            "ORDER BY witness_id, block, par, line, word", [witness_ids]):
         if last.get(wid) != (block, par, line):
             out[wid].append([])
             last[wid] = (block, par, line)
@@ -163,93 +206,162 @@ def _confs_by_witness(store: Store) -> dict[str, list[list[float]]]:
     return out
 
 
+def _nontext_by_page(store: Store, newest: list[str]
+                     ) -> dict[str, list[tuple[str, str, tuple[int, int, int, int]]]]:
+    """What each page's newest OCR kept out of its text, a line of one kind at a time."""
+    out: dict[str, list] = defaultdict(list)
+    for page_id, kind, text, left, top, right, bottom in store.query("""
+            SELECT n.page_id, wd.kind, string_agg(wd.text, ' ' ORDER BY wd.word),
+                   min(wd."left"), min(wd.top), max(wd."left" + wd.width),
+                   max(wd.top + wd.height)
+            FROM witnesses n JOIN witnesses o ON o.page_id = n.page_id AND o.run_id = n.run_id
+                 AND o.kind = 'ocr'
+            JOIN words wd ON wd.witness_id = n.witness_id
+            WHERE n.kind = 'nontext' AND o.witness_id IN (SELECT unnest(?))
+            GROUP BY n.page_id, wd.kind, wd.block, wd.par, wd.line
+            ORDER BY n.page_id, min(wd.top), min(wd."left")""", [newest]):
+        out[page_id].append((kind, text, (left, top, right - left, bottom - top)))
+    return out
+
+
 # -- building the derived tables ---------------------------------------------------------
 
 @dataclass
 class _Derived:
+    """Rows not yet handed to the writer, and the pages' updates."""
     rows: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
-    page_document: dict[str, str] = field(default_factory=dict)
-    page_numbers: dict[str, int] = field(default_factory=dict)
-    page_texts: dict[str, str] = field(default_factory=dict)
-    page_variants: dict[str, list] = field(default_factory=dict)
-    page_witnesses: dict[str, list[str]] = field(default_factory=dict)  # every copy fused
+    page_updates: list[dict] = field(default_factory=list)
+
+    def size(self) -> int:
+        return sum(len(r) for r in self.rows.values()) + len(self.page_updates)
+
+    def take(self) -> tuple[dict[str, list[dict]], list[dict]]:
+        batch = (dict(self.rows), self.page_updates)
+        self.rows, self.page_updates = defaultdict(list), []
+        return batch
 
 
-def build_derived(corpus: Corpus, *, century: int | None = None
+@dataclass
+class _FusedPage:
+    """A canonical page of the stream, fused from every copy of it: only what its document
+    needs (a document of hundreds of pages is held whole until the page after it)."""
+    page_id: str
+    lines: list[Line]
+    text: str
+    variants: list
+    nontext: list[tuple[str, str, tuple[int, int, int, int]]]
+    witnesses: list[str]  # every copy fused
+    members: list[str]  # the page ids of its duplicate group
+
+
+@dataclass
+class _Survey:
+    """What a first pass over every page learns: the collection's vocabulary of names, the
+    pages' MinHash signatures, which pages each transcription may copy."""
+    names: Counter
+    signatures: np.ndarray
+    candidates: dict[str, set[str]]
+
+
+def build_derived(corpus: StoredCorpus, *, century: int | None = None
                   ) -> tuple[dict[str, list[dict]], list[dict]]:
-    """Rows for the derived tables, and the pages' document_id/page_number/text updates."""
+    """All of `derived_batches` at once: for a look at the rows, not for a large corpus."""
+    rows: dict[str, list[dict]] = defaultdict(list)
+    updates: list[dict] = []
+    for batch_rows, batch_updates in derived_batches(corpus, century=century):
+        for table, table_rows in batch_rows.items():
+            rows[table] += table_rows
+        updates += batch_updates
+    return dict(rows), updates
+
+
+def derived_batches(corpus: StoredCorpus, *, century: int | None = None
+                    ) -> Iterator[tuple[dict[str, list[dict]], list[dict]]]:
+    """Rows for the derived tables and the pages' document_id/page_number/text updates, a
+    batch at a time (`Store.replace_derived` writes them as they come).
+
+    Two passes over the pages, a batch of pages in memory at a time: the first learns what
+    needs the whole collection (`_Survey`); the second fuses each canonical page in reading
+    order with its duplicates and transcribed copies, and hands on each document as soon as
+    the next page opens another."""
+    refs = corpus.page_refs()
+    transcriptions = corpus.transcriptions()
+    text_tokens = {t.witness_id: t.tokens() for t in transcriptions}
+    survey = _survey(corpus, refs, transcriptions, text_tokens)
+    members = group_signed_pages(refs, survey.signatures,
+                                 lambda wanted: _normalized_texts(corpus, refs, wanted))
+    survey.signatures = None
     out = _Derived()
-    members = group_pages([PageText(p.page_id, p.ocr_text, p.mean_conf, p.words)
-                           for p in corpus.pages])
     out.rows["page_groups"] = [vars(m) | {} for m in members]
     canonical_of = _canonical_of(members)
-    stream = _page_stream(corpus.pages, canonical_of)
-    page_tokens = {p.page_id: p.tokens() for p in corpus.pages}
-    text_tokens = {t.witness_id: t.tokens() for t in corpus.transcriptions}
-    names = proper_names([t for ts in [*page_tokens.values(), *text_tokens.values()] for t in ts])
-
-    page_matches = _match_transcriptions(stream, page_tokens, corpus.transcriptions,
-                                         text_tokens, out)
-    fused_pages = _fuse_pages(corpus.pages, stream, canonical_of, page_tokens, text_tokens,
-                              page_matches, names, out)
-    for doc_pages in _split(stream, fused_pages):
-        _add_page_document(out, doc_pages, fused_pages, century, names)
-
-    for t in corpus.transcriptions:
-        covered = {i for m, _ in page_matches.get(t.witness_id, []) for i in
-                   range(m.b_start, m.b_end)}
-        for chunk in _uncovered_chunks(text_tokens[t.witness_id], covered):
-            _add_transcription_document(out, t, chunk, names, century)
-
-    for p in corpus.pages:  # duplicates follow their canonical page
-        canonical = canonical_of.get(p.page_id, p.page_id)
-        if canonical in out.page_document:
-            out.page_document[p.page_id] = out.page_document[canonical]
-            out.page_texts[p.page_id] = out.page_texts[canonical]
-    updates = [{"page_id": pid, "document_id": doc,
-                "page_number": out.page_numbers.get(canonical_of.get(pid, pid)),
-                "text": out.page_texts.get(pid)}
-               for pid, doc in out.page_document.items()]
-    return dict(out.rows), updates
-
-
-def _match_transcriptions(stream: list[StoredPage], page_tokens: dict[str, list[Token]],
-                          transcriptions: list[StoredTranscription],
-                          text_tokens: dict[str, list[Token]], out: _Derived
-                          ) -> dict[str, list[tuple[Match, str]]]:
-    """Where each transcription copies each canonical page: transcription id -> (match, page)."""
-    found: dict[str, list[tuple[Match, str]]] = defaultdict(list)
-    candidates = _candidate_pages(stream, transcriptions)
-    for wid, tokens in text_tokens.items():
-        for page in stream:
-            if page.page_id not in candidates[wid]:
-                continue
-            for m in find_matches(page_tokens[page.page_id], tokens,
-                                  min_tokens=MIN_MATCH_TOKENS, min_score=MIN_MATCH_SCORE):
-                found[wid].append((m, page.page_id))
-                out.rows["alignments"].append({
-                    "witness_id": wid, "line_start": tokens[m.b_start].line,
-                    "line_end": tokens[m.b_end - 1].line,
-                    "char_start": tokens[m.b_start].start,
-                    "char_end": tokens[m.b_end - 1].start + len(tokens[m.b_end - 1].text),
-                    "page_id": page.page_id, "score": m.score})
-    return found
-
-
-def _candidate_pages(stream: list[StoredPage], transcriptions: list[StoredTranscription]
-                     ) -> dict[str, set[str]]:
-    """Which pages each transcription may copy: those sharing a near-duplicate passage with it
-    (MinHash LSH, `passages.group_passages`), so that matching stays near-linear in the number of
-    pages instead of trying every transcription against every page."""
-    passages = []
-    for page in stream:
-        passages += split_passages(page.page_id, page.ocr_text)
+    del members
+    group_of: dict[str, list[PageRef]] = defaultdict(list)
+    for ref in refs:
+        group_of[canonical_of.get(ref.page_id, ref.page_id)].append(ref)
+    stream = _page_stream(refs, canonical_of)
+    del refs, canonical_of
+    covered: dict[str, set[int]] = defaultdict(set)
+    fused_pages = _fused_stream(corpus, stream, group_of, text_tokens, survey, covered, out)
+    for doc in _documents(fused_pages):
+        _add_page_document(out, doc, century, survey.names)
+        if out.size() >= ROWS_PER_BATCH:
+            yield out.take()
     for t in transcriptions:
-        passages += split_passages(t.witness_id, lines_to_text(t.lines))
+        for chunk in _uncovered_chunks(text_tokens[t.witness_id], covered[t.witness_id]):
+            _add_transcription_document(out, t, chunk, survey.names, century)
+    yield out.take()
+
+
+def _survey(corpus: StoredCorpus, refs: list[PageRef],
+            transcriptions: list[StoredTranscription], text_tokens: dict[str, list[Token]]
+            ) -> _Survey:
+    names: Counter = Counter()
+    last: list[Token] = []  # the word before the batch: names are words inside a sentence
+    signatures = []
+    candidates: dict[str, set[str]] = defaultdict(set)
+    text_passages = [p for t in transcriptions
+                     for p in split_passages(t.witness_id, lines_to_text(t.lines))]
+    for batch in _batched(refs, PAGES_PER_BATCH):
+        pages = corpus.pages(batch, full=False)
+        tokens = last + [t for p in pages for t in p.tokens()]
+        names += proper_names(tokens)
+        last = tokens[-1:]
+        signatures.append(page_signatures([p.ocr_text for p in pages]))
+        if text_passages:
+            for wid, ids in _candidate_pages(pages, text_passages).items():
+                candidates[wid] |= ids
+    for tokens in text_tokens.values():
+        names += proper_names(last + tokens)
+        last = tokens[-1:] or last
+    return _Survey(names, np.concatenate(signatures) if signatures else
+                   np.empty((0, 0), np.uint32), candidates)
+
+
+def _batched(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _normalized_texts(corpus: StoredCorpus, refs: list[PageRef], wanted: list[int]
+                      ) -> dict[int, str]:
+    texts: dict[int, str] = {}
+    for batch in _batched(wanted, PAGES_PER_BATCH):
+        by_witness = corpus.texts([refs[i].witness_id for i in batch])
+        texts.update({i: normalize_page(by_witness.get(refs[i].witness_id, "")) for i in batch})
+    return texts
+
+
+def _candidate_pages(pages: list[StoredPage], text_passages: list[Passage]
+                     ) -> dict[str, set[str]]:
+    """Which of these pages each transcription may copy: those sharing a near-duplicate
+    passage with it (MinHash LSH, `passages.group_passages`), so that matching stays
+    near-linear in the number of pages instead of trying every transcription against every
+    page."""
+    passages = [p for page in pages for p in split_passages(page.page_id, page.ocr_text)]
     groups: dict[str, set[str]] = defaultdict(set)
-    for member in group_passages(passages):
+    for member in group_passages(passages + text_passages):
         groups[member.group_id].add(member.witness_id)
-    text_ids = {t.witness_id for t in transcriptions}
+    text_ids = {p.witness_id for p in text_passages}
     candidates: dict[str, set[str]] = defaultdict(set)
     for ids in groups.values():
         for wid in ids & text_ids:
@@ -257,28 +369,68 @@ def _candidate_pages(stream: list[StoredPage], transcriptions: list[StoredTransc
     return candidates
 
 
-def _fuse_pages(pages: list[StoredPage], stream: list[StoredPage], canonical_of: dict[str, str],
-                page_tokens: dict[str, list[Token]], text_tokens: dict[str, list[Token]],
-                page_matches: dict[str, list[tuple[Match, str]]], names: Counter,
-                out: _Derived) -> dict[str, Fused]:
-    """One fused reading per canonical page, from every scan of it and every transcribed copy."""
-    copies: dict[str, list[Copy]] = defaultdict(list)
-    for p in pages:
-        group = copies[canonical_of.get(p.page_id, p.page_id)]
-        group.append(Copy(page_tokens[p.page_id], p.witness_id))
-        group.extend(Copy(o.tokens(), o.witness_id) for o in p.other_ocr)
-    for wid, matches in page_matches.items():
-        for m, page_id in matches:
-            copies[page_id].append(Copy(text_tokens[wid][m.b_start:m.b_end], wid))
-    fused = {}
-    for page in stream:
-        group = copies[page.page_id]
-        fused[page.page_id] = result = fuse(group, _names_outside(names, group))
-        out.page_texts[page.page_id] = "\n".join(_lines_of(result.tokens))
-        _add_passage_group(out, "g" + page.page_id, group, result)
-        out.page_variants[page.page_id] = result.variants
-        out.page_witnesses[page.page_id] = [c.witness_id for c in group]
-    return fused
+def _fused_stream(corpus: StoredCorpus, stream: list[PageRef],
+                  group_of: dict[str, list[PageRef]], text_tokens: dict[str, list[Token]],
+                  survey: _Survey, covered: dict[str, set[int]], out: _Derived
+                  ) -> Iterator[_FusedPage]:
+    """Each canonical page in reading order, fused from every scan of it and every transcribed
+    copy; where a transcription copies it is recorded (`alignments`, `covered`)."""
+    for batch in _batched(stream, PAGES_PER_BATCH):
+        loaded = {p.page_id: p for p in corpus.pages(
+            [m for ref in batch for m in group_of[ref.page_id]])}
+        for ref in batch:
+            page = loaded[ref.page_id]
+            copies, own = [], []
+            for member in group_of[ref.page_id]:
+                p = loaded[member.page_id]
+                copies.append(Copy(p.tokens(), p.witness_id))
+                if p is page:
+                    own = copies[-1].tokens
+                copies.extend(Copy(o.tokens(), o.witness_id) for o in p.other_ocr)
+            copies += _transcribed_copies(ref.page_id, own, text_tokens, survey.candidates,
+                                          covered, out)
+            fused = fuse(copies, _names_outside(survey.names, copies))
+            _add_passage_group(out, "g" + ref.page_id, copies, fused)
+            yield _FusedPage(ref.page_id, _page_lines(page, fused),
+                             "\n".join(_lines_of(fused.tokens)), fused.variants, page.nontext,
+                             [c.witness_id for c in copies],
+                             [m.page_id for m in group_of[ref.page_id]])
+
+
+def _transcribed_copies(page_id: str, page_tokens: list[Token],
+                        text_tokens: dict[str, list[Token]], candidates: dict[str, set[str]],
+                        covered: dict[str, set[int]], out: _Derived) -> list[Copy]:
+    """The passages of transcriptions that copy this page, as copies of it."""
+    copies = []
+    for wid, tokens in text_tokens.items():
+        if page_id not in candidates.get(wid, ()):
+            continue
+        for m in find_matches(page_tokens, tokens, min_tokens=MIN_MATCH_TOKENS,
+                              min_score=MIN_MATCH_SCORE):
+            copies.append(Copy(tokens[m.b_start:m.b_end], wid))
+            covered[wid].update(range(m.b_start, m.b_end))
+            out.rows["alignments"].append({
+                "witness_id": wid, "line_start": tokens[m.b_start].line,
+                "line_end": tokens[m.b_end - 1].line,
+                "char_start": tokens[m.b_start].start,
+                "char_end": tokens[m.b_end - 1].start + len(tokens[m.b_end - 1].text),
+                "page_id": page_id, "score": m.score})
+    return copies
+
+
+def _documents(pages: Iterator[_FusedPage]) -> Iterator[list[_FusedPage]]:
+    """The stream of fused pages cut into documents as it is read (`document_breaks` looks
+    one page back)."""
+    ahead, behind = tee(pages)
+    breaks = document_breaks(p.lines for p in ahead)
+    doc: list[_FusedPage] = []
+    for page, opens in zip(behind, breaks):
+        if opens and doc:
+            yield doc
+            doc = []
+        doc.append(page)
+    if doc:
+        yield doc
 
 
 def _names_outside(names: Counter, copies: list[Copy]) -> Counter:
@@ -317,22 +469,28 @@ def _lines_of(tokens: list[Token]) -> list[str]:
     return [" ".join(words) for words in lines]
 
 
-def _add_page_document(out: _Derived, doc_pages: list[StoredPage], fused: dict[str, Fused],
-                       century: int | None, names: Counter | None = None) -> None:
-    doc_id = short_id("d", doc_pages[0].page_id)
-    page_ids = [p.page_id for p in doc_pages]
-    lines = [line for i, p in enumerate(doc_pages) for line in _page_lines(p, fused[p.page_id], i)]
-    segments = segment_document(lines)
-    witnesses = sorted({w for p in doc_pages for w in out.page_witnesses.get(p.page_id, [])})
+def _add_page_document(out: _Derived, doc: list[_FusedPage], century: int | None,
+                       names: Counter | None = None) -> None:
+    """A document of scanned pages: its rows, and its pages' updates (duplicates follow their
+    canonical page)."""
+    doc_id = short_id("d", doc[0].page_id)
+    page_ids = [p.page_id for p in doc]
+    for i, page in enumerate(doc):
+        for line in page.lines:
+            line.page = i
+    segments = segment_document([line for page in doc for line in page.lines])
+    witnesses = sorted({w for p in doc for w in p.witnesses})
     _add_document(out.rows, doc_id, segments, page_ids, witnesses, century, names,
-                  kept_out=_nontext_segments(doc_pages))
-    for p in doc_pages:
-        out.page_document[p.page_id] = doc_id
-        _add_variants(out.rows, doc_id, p.page_id, out.page_variants.get(p.page_id, []))
-    out.page_numbers.update(_printed_page_numbers(segments, page_ids))
+                  kept_out=_nontext_segments(doc))
+    numbers = _printed_page_numbers(segments, page_ids)
+    for p in doc:
+        _add_variants(out.rows, doc_id, p.page_id, p.variants)
+        out.page_updates += [{"page_id": member, "document_id": doc_id,
+                              "page_number": numbers.get(p.page_id), "text": p.text}
+                             for member in p.members]
 
 
-def _page_lines(page: StoredPage, fused: Fused, index: int) -> list[Line]:
+def _page_lines(page: StoredPage, fused: Fused) -> list[Line]:
     """The fused page as lines. Where the fused reading kept the page's own OCR layout, lines
     keep their boxes and paragraphs their blank line; otherwise (a transcription was the best
     copy) the transcription's line breaks stand."""
@@ -346,7 +504,7 @@ def _page_lines(page: StoredPage, fused: Fused, index: int) -> list[Line]:
             continue
         source = by_no.get(t.line)
         par = source.par_no if source else None
-        lines.append(Line(text=t.text, page=index, page_width=page.width,
+        lines.append(Line(text=t.text, page_width=page.width,
                           box=source.box if source else None))
         last_line, last_par = t.line, par
     return lines
@@ -469,7 +627,7 @@ def _add_variants(rows: dict, doc_id: str, page_id: str | None, variants: list) 
             "chosen": v.chosen, "alternatives": v.alternatives, "margin": v.margin})
 
 
-def _page_stream(pages: list[StoredPage], canonical_of: dict[str, str]) -> list[StoredPage]:
+def _page_stream(pages: list[PageRef], canonical_of: dict[str, str]) -> list[PageRef]:
     """One page per duplicate group, in reading order.
 
     A group stands where its member from the longest source stands: a loose carbon of page 4
@@ -489,15 +647,6 @@ def _canonical_of(members: list) -> dict[str, str]:
     return {m.page_id: canonical[m.group_id] for m in members}
 
 
-def _split(stream: list[StoredPage], fused: dict[str, Fused]) -> list[list[StoredPage]]:
-    if not stream:
-        return []
-    pages = [_page_lines(p, fused[p.page_id], i) for i, p in enumerate(stream)]
-    starts = sorted(set(document_starts(pages)) | {0})
-    bounds = starts + [len(stream)]
-    return [stream[a:b] for a, b in zip(bounds, bounds[1:]) if a < b]
-
-
 def transcription_lines(lines: list[TextLine]) -> list[Line]:
     """A transcription as the structure stage reads it: one page, paragraphs apart."""
     return [Line(text=l.text, page=0) for l in _with_blank_lines(lines)]
@@ -513,7 +662,7 @@ def _with_blank_lines(lines: list[TextLine]) -> list[TextLine]:
     return out
 
 
-def _nontext_segments(doc_pages: list[StoredPage]) -> list[Segment]:
+def _nontext_segments(doc_pages: list[StoredPage] | list[_FusedPage]) -> list[Segment]:
     """Stamps, marginalia and the like that OCR kept out of the text, as segments of their own
     kind (specks are noise: their words stay in `words`, they make no segment)."""
     return [Segment(kind=NONTEXT_SEGMENT_KINDS[kind], text=text, page=i, first_line=-1,

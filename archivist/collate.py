@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from archivist.passages import candidate_pairs, signatures
@@ -44,10 +46,32 @@ def group_pages(pages: list[PageText]) -> list[PageGroupMember]:
     Candidates come from MinHash LSH on character 5-grams (recall 1.00 on noisy copies at
     threshold 0.5, and near-linear in the number of pages); each is confirmed by alignment.
     """
+    texts = [normalize(p.text) for p in pages]
+    return group_signed_pages(pages, signatures(texts),
+                              lambda wanted: {i: texts[i] for i in wanted})
+
+
+def page_signatures(texts: list[str]) -> np.ndarray:
+    """The MinHash signatures `group_signed_pages` takes, one row per page text."""
+    return signatures([normalize(t) for t in texts])
+
+
+class PageQuality(Protocol):
+    page_id: str
+    mean_conf: float | None
+    words: int
+
+
+def group_signed_pages(pages: Sequence[PageQuality], sigs: np.ndarray,
+                       texts_of: Callable[[list[int]], dict[int, str]]
+                       ) -> list[PageGroupMember]:
+    """`group_pages` for a corpus too large to hold its texts: the pages' signatures
+    (`page_signatures`, computed a batch at a time) find the candidates, and only the candidates'
+    texts are asked for, by index (`texts_of` returns them normalized), to confirm them."""
     if not pages:
         return []
-    texts = [normalize(p.text) for p in pages]
-    pairs = candidate_pairs(signatures(texts), threshold=0.5)
+    pairs = candidate_pairs(sigs, threshold=0.5)
+    texts = texts_of(sorted({i for pair in pairs for i in pair}))
     parent = list(range(len(pages)))
 
     def find(i: int) -> int:

@@ -220,25 +220,27 @@ class Store:
             self.con.execute(f"DELETE FROM {table} WHERE witness_id IN (SELECT unnest(?))",
                              [witness_ids])
 
-    def replace_derived(self, rows: dict[str, list[dict]], page_updates: list[dict],
+    def replace_derived(self, batches: Iterable[tuple[dict[str, list[dict]], list[dict]]],
                         also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
-        """Replace the collation/structure tables and the pages' derived columns in one go;
-        `also` rebuilds what depends on them (views, search index) in the same transaction."""
+        """Replace the collation/structure tables and the pages' derived columns in one
+        transaction, their rows arriving a batch at a time (`assemble.derived_batches` reads
+        the corpus while this writes, so neither holds the whole of it); `also` rebuilds what
+        depends on them (views, search index) in the same transaction."""
         with self.transaction():
             for table in DERIVED_TABLES:
                 self.con.execute(f"DELETE FROM {table}")
-                insert_rows(self.con, table, rows.get(table, []))
+            self.con.execute("CREATE OR REPLACE TEMP TABLE page_updates (page_id VARCHAR, "
+                             "document_id VARCHAR, page_number INTEGER, text VARCHAR)")
+            for rows, page_updates in batches:
+                for table in DERIVED_TABLES:
+                    insert_rows(self.con, table, rows.get(table, []))
+                insert_rows(self.con, "page_updates", page_updates)
             self.con.execute("UPDATE pages SET document_id = NULL, page_number = NULL")
-            if page_updates:
-                batch = _arrow(page_updates)
-                self.con.register("page_updates", batch)
-                try:
-                    self.con.execute(
-                        "UPDATE pages SET document_id = u.document_id, "
-                        "page_number = u.page_number, text = coalesce(u.text, pages.text) "
-                        "FROM page_updates u WHERE pages.page_id = u.page_id")
-                finally:
-                    self.con.unregister("page_updates")
+            self.con.execute(
+                "UPDATE pages SET document_id = u.document_id, page_number = u.page_number, "
+                "text = coalesce(u.text, pages.text) "
+                "FROM page_updates u WHERE pages.page_id = u.page_id")
+            self.con.execute("DROP TABLE page_updates")
             if also is not None:
                 also(self.con)
             self.con.execute("DELETE FROM derived_state")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Iterable, Iterator
 
 from rapidfuzz import fuzz
 
@@ -1316,14 +1317,18 @@ def document_starts(pages: list[list[Line]]) -> list[int]:
     the cues that the page goes on with the document (a sentence running across the break, the
     previous page's catchword repeated, a page opening with a closing or a postscript). A
     printed page number above 1 settles it: the page continues."""
-    if not pages:
-        return []
-    views = [_view(page) for page in pages]
-    starts = [0]
-    for index in range(1, len(pages)):
-        if _opens_document(views[index], views[index - 1]):
-            starts.append(index)
-    return starts
+    return [index for index, opens in enumerate(document_breaks(pages)) if opens]
+
+
+def document_breaks(pages: Iterable[list[Line]]) -> Iterator[bool]:
+    """For each page of a stream, whether it opens a new document (the first page does): the
+    rule of `document_starts`, one page at a time, so that a stream longer than memory can be
+    split as it is read. Each decision needs only the page before."""
+    previous: _PageView | None = None
+    for page in pages:
+        view = _view(page)
+        yield previous is None or _opens_document(view, previous)
+        previous = view
 
 
 def _opens_document(page: _PageView, previous: _PageView) -> bool:

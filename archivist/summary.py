@@ -26,9 +26,10 @@ class RunSummary:
     # database, discover and hash the sources), "ocr" (wall time of the page phase, the writes
     # of finished sources included), "write" (inside Store.replace_source), "page_seconds" (the
     # sum of PageOcr.seconds: load, preprocess and Tesseract per page, added over the workers;
-    # a page taken from the cache counts its first OCR), "assemble" (load the corpus, collate,
-    # fuse, structure), "index" (views and search index) and "store_derived" (writing the derived
-    # tables, the index excluded). bench/pipeline_cost.py prints them.
+    # a page taken from the cache counts its first OCR), "assemble" (read the corpus, collate,
+    # fuse, structure: building the derived rows), "index" (views and search index) and
+    # "store_derived" (writing the derived rows, as they come, the index excluded).
+    # bench/pipeline_cost.py prints them.
     stages: dict[str, float] = field(default_factory=dict)
 
     @property

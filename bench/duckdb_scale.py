@@ -352,7 +352,7 @@ def run(args, rng, vocab, probs, n_pages: int, db: Path) -> None:
         t0 = time.perf_counter()
         drows, updates = derived_rows(rng, derived_pages)
         t1 = time.perf_counter()
-        store.replace_derived(drows, updates, also=rebuild_views_and_index)
+        store.replace_derived([(drows, updates)], also=rebuild_views_and_index)
         derived_s = time.perf_counter() - t1
         derived_gen_s = t1 - t0
         counts = store.query("SELECT (SELECT count(*) FROM words), (SELECT count(*) FROM lines), "

@@ -357,43 +357,45 @@ def measure_page_split(paths: list[Path]) -> dict[str, float]:
 
 
 def measure_assembly_split(db: str, repeats: int = 3) -> dict[str, float]:
-    """Load the corpus, collate and fuse, and structure (segments, document starts, metadata),
-    on a database the flow wrote: the assembly the flow runs, timed from outside."""
-    from archivist import assemble
+    """Read the corpus, collate and fuse, and structure (segments, document breaks, metadata),
+    on a database the flow wrote: the assembly the flow runs (its rows not written), timed
+    from outside."""
+    from archivist import assemble, structure
     from archivist.store import Store
 
-    spent = {"structure": 0.0}
-    originals = {name: getattr(assemble, name)
-                 for name in ("segment_document", "document_starts", "describe")}
+    spent = {"read": 0.0, "structure": 0.0}
+    patched = [(assemble, "segment_document", "structure"), (assemble, "describe", "structure"),
+               (structure, "_view", "structure")]
+    patched += [(assemble.StoredCorpus, name, "read")
+                for name in ("page_refs", "texts", "pages", "transcriptions")]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patched]
 
-    def timed(fn):
+    def timed(fn, bucket):
         def wrapper(*args, **kwargs):
             started = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
-                spent["structure"] += time.perf_counter() - started
+                spent[bucket] += time.perf_counter() - started
         return wrapper
 
-    result: dict[str, list[float]] = {"load corpus": [], "collation + fusion": [],
+    result: dict[str, list[float]] = {"read corpus": [], "collation + fusion": [],
                                       "structure + metadata": []}
     try:
-        for name, fn in originals.items():
-            setattr(assemble, name, timed(fn))
+        for (owner, name, bucket), (_, _, fn) in zip(patched, originals):
+            setattr(owner, name, timed(fn, bucket))
         for _ in range(repeats):
-            spent["structure"] = 0.0
+            spent.update(read=0.0, structure=0.0)
             with Store(db, read_only=True) as store:
                 t0 = time.perf_counter()
-                corpus = assemble.load_corpus(store)
-                t1 = time.perf_counter()
-            assemble.build_derived(corpus)
-            t2 = time.perf_counter()
-            result["load corpus"].append(t1 - t0)
-            result["collation + fusion"].append(t2 - t1 - spent["structure"])
+                assemble.build_derived(assemble.StoredCorpus(store))
+                total = time.perf_counter() - t0
+            result["read corpus"].append(spent["read"])
+            result["collation + fusion"].append(total - spent["read"] - spent["structure"])
             result["structure + metadata"].append(spent["structure"])
     finally:
-        for name, fn in originals.items():
-            setattr(assemble, name, fn)
+        for owner, name, fn in originals:
+            setattr(owner, name, fn)
     return {k: median(v) for k, v in result.items()}
 
 

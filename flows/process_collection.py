@@ -15,7 +15,6 @@ from prefect import flow
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from archivist.assemble import load_corpus
 from archivist.config import Settings
 from archivist.discover import Source
 from archivist.errors import ArchivistError, UsageError
@@ -62,11 +61,10 @@ def process_collection(input_dir: str = "data/raw",
                 with summary.stage("index"):
                     rebuild_views_and_index(con)
 
-            with summary.stage("assemble"):
-                derived, page_updates = assemble_task(load_corpus(store))
             with summary.stage("store_derived"):
-                store.replace_derived(derived, page_updates, also=timed_views_and_index)
-            summary.stages["store_derived"] -= summary.stages.get("index", 0.0)
+                assemble_task(store, also=timed_views_and_index, stage=summary.stage)
+            summary.stages["store_derived"] -= (summary.stages.get("index", 0.0)
+                                                + summary.stages.get("assemble", 0.0))
         summary.count(store)
         summary.elapsed_s = round(time.perf_counter() - started, 2)
         publish_run(summary, store)

@@ -15,7 +15,6 @@ from prefect import flow
 
 from archivist.config import Settings
 from archivist.discover import Source
-from archivist.assemble import load_corpus
 from archivist.ocr import tesseract_version
 from archivist.records import failure_row, now, ocr_witness_rows, run_row
 from archivist.reocr import PageRef, changed_since_stored, reocr_settings, select_pages
@@ -53,8 +52,7 @@ def reocr_pages(where: str, db: str = "data/processed/archive.duckdb", model: st
         summary.run_id = _read_again(store, pages, settings, where, recipe,
                                      workers or default_workers(), summary)
         summary.mean_conf_after = _mean_conf(store, page_ids, summary.run_id)
-        derived, page_updates = assemble_task(load_corpus(store))
-        store.replace_derived(derived, page_updates, also=rebuild_views_and_index)
+        assemble_task(store, also=rebuild_views_and_index)
     summary.elapsed_s = round(time.perf_counter() - started, 2)
     return summary
 

@@ -1,4 +1,5 @@
-from archivist.collate import PageText, group_pages
+from archivist.collate import (PageText, group_pages, group_signed_pages, normalize,
+                               page_signatures)
 
 PAGE_A = ("Mr. Eden pointed out to M. Stalin that in the meantime the Japanese might adopt "
           "the policy of dealing with their enemies piecemeal and that the next few months "
@@ -22,3 +23,19 @@ def test_rescan_and_carbon_of_one_page_form_one_group_with_the_best_read_canonic
 def test_different_pages_of_one_letter_stay_apart():
     pages = [PageText("a", PAGE_A, 90.0, 35), PageText("b", PAGE_B, 90.0, 35)]
     assert len({m.group_id for m in group_pages(pages)}) == 2
+
+
+def test_from_signatures_only_the_candidates_texts_are_read():
+    """A corpus too large to hold its texts: the signatures find the candidates, and only their
+    texts are asked for to confirm them."""
+    pages = [PageText("a", PAGE_A, 91.0, 35), PageText("b", PAGE_B, 90.0, 35),
+             PageText("a2", PAGE_A_CARBON, 70.0, 35)]
+    asked = []
+
+    def texts_of(wanted):
+        asked.extend(wanted)
+        return {i: normalize(pages[i].text) for i in wanted}
+
+    members = group_signed_pages(pages, page_signatures([p.text for p in pages]), texts_of)
+    assert sorted(asked) == [0, 2]
+    assert members == group_pages(pages)

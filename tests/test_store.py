@@ -63,6 +63,28 @@ def test_a_failed_write_leaves_the_earlier_rows_whole(tmp_path):
         assert store.query("SELECT sha256 FROM sources") == [("aa",)]
 
 
+def test_a_failed_rebuild_of_the_derived_tables_keeps_the_earlier_ones(tmp_path):
+    """The derived rows arrive a batch at a time while the writer writes: an error in a later
+    batch must undo the earlier batches too."""
+    def batches(document_id: str, fail: bool):
+        yield ({"documents": [{"document_id": document_id}]},
+               [{"page_id": "s1-p0000", "document_id": document_id, "page_number": 1,
+                 "text": "new"}])
+        if fail:
+            raise RuntimeError("assembly failed")
+        yield {"segments": [{"segment_id": f"{document_id}-0", "document_id": document_id}]}, []
+
+    with Store(tmp_path / "a.duckdb") as store:
+        store.replace_source(_source(), {"pages": [_page(text="old")]})
+        store.replace_derived(batches("d1", fail=False))
+        with pytest.raises(RuntimeError):
+            store.replace_derived(batches("d2", fail=True))
+        assert store.query("SELECT document_id FROM documents") == [("d1",)]
+        assert store.query("SELECT segment_id FROM segments") == [("d1-0",)]
+        assert store.query("SELECT document_id, text FROM pages") == [("d1", "new")]
+        assert not store.derived_is_stale()
+
+
 def test_sources_written_together_replace_their_own_rows_and_keep_all_columns(tmp_path):
     """The flow writes the sources that finished together in one transaction: a transcription's
     page row has fewer columns than a scan's, and neither may lose any."""

@@ -11,6 +11,7 @@ from archivist.structure import (
     NON_READING,
     Line,
     Segment,
+    document_breaks,
     document_starts,
     reading_text,
     segment_document,
@@ -453,6 +454,17 @@ def test_stream_is_cut_at_first_pages_and_not_at_continuations():
 def test_a_page_after_a_signed_off_page_starts_a_new_document():
     pages = [lines_of(LETTER_ONE_PAGE_2, 0), lines_of(ENCLOSURE_PAGE, 1)]
     assert document_starts(pages) == [0, 1]
+
+
+def test_the_stream_is_cut_as_it_is_read_one_page_at_a_time():
+    def stream():
+        yield lines_of(LETTER_ONE_PAGE_1, 0)
+        yield lines_of(LETTER_ONE_PAGE_2, 1)
+        yield lines_of(LETTER_TWO_PAGE_1, 2)
+        raise AssertionError("read past the page asked for")
+
+    breaks = document_breaks(stream())
+    assert [next(breaks), next(breaks), next(breaks)] == [True, False, True]
 
 
 def test_a_page_after_a_broken_off_sentence_continues_the_document():
