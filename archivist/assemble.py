@@ -1,7 +1,7 @@
 """From witnesses to documents: the derived tables, recomputed from what is stored.
 
 The order of work is the archivist's:
-1. group rescans and carbons of one page (`collate.group_pages`);
+1. group rescans and carbons of one page (`collate.group_signed_pages`);
 2. find where each transcription copies a page (`align.find_matches`), so that the transcription
    becomes one more witness of that page;
 3. fuse each page's witnesses into one reading (`fusion.fuse`), keeping every disagreement;
@@ -18,7 +18,6 @@ does not grow with the collection's text. Reads only; the caller writes.
 from __future__ import annotations
 
 import re
-import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import tee
@@ -33,7 +32,7 @@ from archivist.collate import normalize as normalize_page
 from archivist.fusion import Copy, Fused, fuse, proper_names
 from archivist.metadata import describe
 from archivist.ocr import TextLine, lines_to_text
-from archivist.passages import Passage, group_passages, split_passages
+from archivist.passages import NUM_PERM, PassageIndex, split_passages
 from archivist.records import short_id
 from archivist.store import RANKED_OCR_WITNESSES, Store
 from archivist.structure import (Line, Segment, document_breaks, reading_text,
@@ -61,15 +60,11 @@ class StoredOcr:
 
 @dataclass
 class StoredPage:
+    """A page as the assembly reads it, a batch at a time: its newest OCR witness in full."""
     page_id: str
     witness_id: str
-    source_path: str
-    page_index: int
     width: int | None
-    mean_conf: float | None
     ocr_text: str
-    words: int
-    source_pages: int = 1
     lines: list[TextLine] = field(default_factory=list)
     confs: list[list[float]] = field(default_factory=list)  # per line, per word
     other_ocr: list[StoredOcr] = field(default_factory=list)
@@ -105,13 +100,11 @@ ROWS_PER_BATCH = 20_000  # derived rows handed to the writer at once
 
 
 @dataclass(slots=True)
-class PageRef:
+class PageEntry:
     """What the assembly keeps of every page while it works through the corpus: its place in
     reading order and its quality, not its text."""
     page_id: str
     witness_id: str  # its newest OCR witness
-    source_path: str
-    page_index: int
     width: int | None
     mean_conf: float | None
     words: int
@@ -125,30 +118,30 @@ class StoredCorpus:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def page_refs(self) -> list[PageRef]:
+    def page_entries(self) -> list[PageEntry]:
         """Every page with its newest OCR witness, in reading order (source path, page)."""
         rows = self.store.query(f"""
             WITH latest AS ({RANKED_OCR_WITNESSES})
-            SELECT p.page_id, l.witness_id, s.path, p.page_index, p.width, p.mean_conf,
+            SELECT p.page_id, l.witness_id, p.width, p.mean_conf,
                    (SELECT count(*) FROM words wd WHERE wd.witness_id = l.witness_id),
                    (SELECT count(*) FROM pages q WHERE q.source_id = p.source_id)
             FROM pages p JOIN sources s USING (source_id)
             JOIN latest l ON l.page_id = p.page_id AND l.rank = 1
             ORDER BY s.path, p.page_index""")
-        # A source's pages share one path string.
-        return [PageRef(r[0], r[1], sys.intern(r[2]), *r[3:]) for r in rows]
+        return [PageEntry(*r) for r in rows]
 
     def texts(self, witness_ids: list[str]) -> dict[str, str]:
+        """These witnesses' texts (the duplicate-page check reads only its candidates')."""
         return dict(self.store.query(
             "SELECT witness_id, coalesce(text, '') FROM witnesses "
             "WHERE witness_id IN (SELECT unnest(?))", [witness_ids]))
 
-    def pages(self, refs: list[PageRef], *, full: bool = True) -> list[StoredPage]:
+    def pages(self, entries: list[PageEntry], *, full: bool = True) -> list[StoredPage]:
         """These pages with their newest OCR text and lines; when `full`, also its word
         confidences, the page's earlier OCR passes (re-OCR keeps them as witnesses) and what
         OCR kept out of the text."""
-        newest = [r.witness_id for r in refs]
-        page_ids = [r.page_id for r in refs]
+        newest = [e.witness_id for e in entries]
+        page_ids = [e.page_id for e in entries]
         others: dict[str, list[str]] = defaultdict(list)
         if full:
             for page_id, wid in self.store.query(
@@ -161,15 +154,13 @@ class StoredCorpus:
         lines = _lines_by_witness(self.store, every)
         confs = _confs_by_witness(self.store, every) if full else {}
         nontext = _nontext_by_page(self.store, newest) if full else {}
-        return [StoredPage(page_id=r.page_id, witness_id=r.witness_id,
-                           source_path=r.source_path, page_index=r.page_index, width=r.width,
-                           mean_conf=r.mean_conf, ocr_text=texts.get(r.witness_id, ""),
-                           words=r.words, source_pages=r.source_pages,
+        return [StoredPage(page_id=r.page_id, witness_id=r.witness_id, width=r.width,
+                           ocr_text=texts.get(r.witness_id, ""),
                            lines=lines.get(r.witness_id, []), confs=confs.get(r.witness_id, []),
                            other_ocr=[StoredOcr(w, lines.get(w, []), confs.get(w, []))
                                       for w in others.get(r.page_id, [])],
                            nontext=nontext.get(r.page_id, []))
-                for r in refs]
+                for r in entries]
 
     def transcriptions(self) -> list[StoredTranscription]:
         """Every transcription with its lines (held whole: a transcription is read as one)."""
@@ -254,13 +245,50 @@ class _FusedPage:
     members: list[str]  # the page ids of its duplicate group
 
 
-@dataclass
-class _Survey:
-    """What a first pass over every page learns: the collection's vocabulary of names, the
-    pages' MinHash signatures, which pages each transcription may copy."""
-    names: Counter
-    signatures: np.ndarray
-    candidates: dict[str, set[str]]
+class _Transcriptions:
+    """The transcriptions, held whole while the pages stream past (a transcription is read as
+    one), with an index of their passages to find the pages they may copy, and which of their
+    words the pages account for."""
+
+    def __init__(self, transcriptions: list[StoredTranscription]) -> None:
+        self.all = transcriptions
+        self.tokens = {t.witness_id: t.tokens() for t in transcriptions}
+        self.passages = [p for t in transcriptions
+                         for p in split_passages(t.witness_id, lines_to_text(t.lines))]
+        self.index = PassageIndex(self.passages) if self.passages else None
+        self.covered: dict[str, set[int]] = defaultdict(set)
+
+    def candidates(self, pages: list[StoredPage]) -> dict[str, set[str]]:
+        """Which transcriptions each of these pages may be copied in: those sharing a
+        near-duplicate passage with it (MinHash LSH), so that matching stays near-linear in
+        the number of pages instead of trying every transcription against every page."""
+        found: dict[str, set[str]] = defaultdict(set)
+        if self.index is None:
+            return found
+        passages = [p for page in pages for p in split_passages(page.page_id, page.ocr_text)]
+        for i, j in self.index.matches(passages):
+            found[passages[i].witness_id].add(self.passages[j].witness_id)
+        return found
+
+    def copies_of(self, page_id: str, page_tokens: list[Token], candidates: set[str],
+                  out: _Derived) -> list[Copy]:
+        """The passages of transcriptions that copy this page, as copies of it (and as
+        `alignments` rows)."""
+        copies = []
+        for wid, tokens in self.tokens.items():
+            if wid not in candidates:
+                continue
+            for m in find_matches(page_tokens, tokens, min_tokens=MIN_MATCH_TOKENS,
+                                  min_score=MIN_MATCH_SCORE):
+                copies.append(Copy(tokens[m.b_start:m.b_end], wid))
+                self.covered[wid].update(range(m.b_start, m.b_end))
+                out.rows["alignments"].append({
+                    "witness_id": wid, "line_start": tokens[m.b_start].line,
+                    "line_end": tokens[m.b_end - 1].line,
+                    "char_start": tokens[m.b_start].start,
+                    "char_end": tokens[m.b_end - 1].start + len(tokens[m.b_end - 1].text),
+                    "page_id": page_id, "score": m.score})
+        return copies
 
 
 def build_derived(corpus: StoredCorpus, *, century: int | None = None
@@ -281,141 +309,103 @@ def derived_batches(corpus: StoredCorpus, *, century: int | None = None
     batch at a time (`Store.replace_derived` writes them as they come).
 
     Two passes over the pages, a batch of pages in memory at a time: the first learns what
-    needs the whole collection (`_Survey`); the second fuses each canonical page in reading
-    order with its duplicates and transcribed copies, and hands on each document as soon as
-    the next page opens another."""
-    refs = corpus.page_refs()
-    transcriptions = corpus.transcriptions()
-    text_tokens = {t.witness_id: t.tokens() for t in transcriptions}
-    survey = _survey(corpus, refs, transcriptions, text_tokens)
-    members = group_signed_pages(refs, survey.signatures,
-                                 lambda wanted: _normalized_texts(corpus, refs, wanted))
-    survey.signatures = None
+    needs the whole collection (the vocabulary of names, the duplicate pages); the second
+    fuses each canonical page in reading order with its duplicates and transcribed copies,
+    and hands on each document as soon as the next page opens another."""
+    entries = corpus.page_entries()
+    texts = _Transcriptions(corpus.transcriptions())
+    names, signatures = _survey(corpus, entries, texts)
     out = _Derived()
-    out.rows["page_groups"] = [vars(m) | {} for m in members]
-    canonical_of = _canonical_of(members)
-    del members
-    group_of: dict[str, list[PageRef]] = defaultdict(list)
-    for ref in refs:
-        group_of[canonical_of.get(ref.page_id, ref.page_id)].append(ref)
-    stream = _page_stream(refs, canonical_of)
-    del refs, canonical_of
-    covered: dict[str, set[int]] = defaultdict(set)
-    fused_pages = _fused_stream(corpus, stream, group_of, text_tokens, survey, covered, out)
+    group_of, stream = _page_groups(corpus, entries, signatures, out)
+    del entries, signatures  # the stream and the groups hold what is needed of them
+    fused_pages = _fused_stream(corpus, stream, group_of, texts, names, out)
     for doc in _documents(fused_pages):
-        _add_page_document(out, doc, century, survey.names)
+        _add_page_document(out, doc, century, names)
         if out.size() >= ROWS_PER_BATCH:
             yield out.take()
-    for t in transcriptions:
-        for chunk in _uncovered_chunks(text_tokens[t.witness_id], covered[t.witness_id]):
-            _add_transcription_document(out, t, chunk, survey.names, century)
+    for t in texts.all:
+        for chunk in _uncovered_chunks(texts.tokens[t.witness_id], texts.covered[t.witness_id]):
+            _add_transcription_document(out, t, chunk, names, century)
     yield out.take()
 
 
-def _survey(corpus: StoredCorpus, refs: list[PageRef],
-            transcriptions: list[StoredTranscription], text_tokens: dict[str, list[Token]]
-            ) -> _Survey:
+def _survey(corpus: StoredCorpus, entries: list[PageEntry], texts: _Transcriptions
+            ) -> tuple[Counter, np.ndarray]:
+    """The first pass: the collection's vocabulary of names (words capitalised inside a
+    sentence, counted over every page and transcription as one stream) and each page's
+    MinHash signature."""
     names: Counter = Counter()
     last: list[Token] = []  # the word before the batch: names are words inside a sentence
-    signatures = []
-    candidates: dict[str, set[str]] = defaultdict(set)
-    text_passages = [p for t in transcriptions
-                     for p in split_passages(t.witness_id, lines_to_text(t.lines))]
-    for batch in _batched(refs, PAGES_PER_BATCH):
+    signatures = [np.empty((0, NUM_PERM), np.uint32)]
+    for batch in _batched(entries, PAGES_PER_BATCH):
         pages = corpus.pages(batch, full=False)
         tokens = last + [t for p in pages for t in p.tokens()]
         names += proper_names(tokens)
         last = tokens[-1:]
         signatures.append(page_signatures([p.ocr_text for p in pages]))
-        if text_passages:
-            for wid, ids in _candidate_pages(pages, text_passages).items():
-                candidates[wid] |= ids
-    for tokens in text_tokens.values():
+    for tokens in texts.tokens.values():
         names += proper_names(last + tokens)
         last = tokens[-1:] or last
-    return _Survey(names, np.concatenate(signatures) if signatures else
-                   np.empty((0, 0), np.uint32), candidates)
+    return names, np.concatenate(signatures)
+
+
+def _page_groups(corpus: StoredCorpus, entries: list[PageEntry], signatures: np.ndarray,
+                 out: _Derived) -> tuple[dict[str, list[PageEntry]], list[PageEntry]]:
+    """Rescans and carbons grouped (`page_groups` rows): each canonical page's group, and the
+    canonical pages in reading order."""
+    members = group_signed_pages(entries, signatures,
+                                 lambda wanted: _normalized_texts(corpus, entries, wanted))
+    out.rows["page_groups"] = [vars(m) | {} for m in members]
+    canonical_of = _canonical_of(members)
+    group_of: dict[str, list[PageEntry]] = defaultdict(list)
+    for entry in entries:
+        group_of[canonical_of.get(entry.page_id, entry.page_id)].append(entry)
+    return group_of, _page_stream(entries, canonical_of)
 
 
 def _batched(items: list, size: int) -> Iterator[list]:
+    """The items, `size` at a time, in order."""
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def _normalized_texts(corpus: StoredCorpus, refs: list[PageRef], wanted: list[int]
+def _normalized_texts(corpus: StoredCorpus, entries: list[PageEntry], wanted: list[int]
                       ) -> dict[int, str]:
+    """The texts that confirm duplicate pages, read a batch at a time."""
     texts: dict[int, str] = {}
     for batch in _batched(wanted, PAGES_PER_BATCH):
-        by_witness = corpus.texts([refs[i].witness_id for i in batch])
-        texts.update({i: normalize_page(by_witness.get(refs[i].witness_id, "")) for i in batch})
+        by_witness = corpus.texts([entries[i].witness_id for i in batch])
+        texts.update({i: normalize_page(by_witness.get(entries[i].witness_id, ""))
+                      for i in batch})
     return texts
 
 
-def _candidate_pages(pages: list[StoredPage], text_passages: list[Passage]
-                     ) -> dict[str, set[str]]:
-    """Which of these pages each transcription may copy: those sharing a near-duplicate
-    passage with it (MinHash LSH, `passages.group_passages`), so that matching stays
-    near-linear in the number of pages instead of trying every transcription against every
-    page."""
-    passages = [p for page in pages for p in split_passages(page.page_id, page.ocr_text)]
-    groups: dict[str, set[str]] = defaultdict(set)
-    for member in group_passages(passages + text_passages):
-        groups[member.group_id].add(member.witness_id)
-    text_ids = {p.witness_id for p in text_passages}
-    candidates: dict[str, set[str]] = defaultdict(set)
-    for ids in groups.values():
-        for wid in ids & text_ids:
-            candidates[wid] |= ids - text_ids
-    return candidates
-
-
-def _fused_stream(corpus: StoredCorpus, stream: list[PageRef],
-                  group_of: dict[str, list[PageRef]], text_tokens: dict[str, list[Token]],
-                  survey: _Survey, covered: dict[str, set[int]], out: _Derived
-                  ) -> Iterator[_FusedPage]:
-    """Each canonical page in reading order, fused from every scan of it and every transcribed
-    copy; where a transcription copies it is recorded (`alignments`, `covered`)."""
+def _fused_stream(corpus: StoredCorpus, stream: list[PageEntry],
+                  group_of: dict[str, list[PageEntry]], texts: _Transcriptions,
+                  names: Counter, out: _Derived) -> Iterator[_FusedPage]:
+    """Each canonical page in reading order, fused from every scan of it (its duplicates
+    wherever they stand, its earlier OCR passes) and every transcribed copy."""
     for batch in _batched(stream, PAGES_PER_BATCH):
         loaded = {p.page_id: p for p in corpus.pages(
-            [m for ref in batch for m in group_of[ref.page_id]])}
-        for ref in batch:
-            page = loaded[ref.page_id]
+            [m for entry in batch for m in group_of[entry.page_id]])}
+        candidates = texts.candidates([loaded[entry.page_id] for entry in batch])
+        for entry in batch:
+            page = loaded[entry.page_id]
             copies, own = [], []
-            for member in group_of[ref.page_id]:
+            for member in group_of[entry.page_id]:
                 p = loaded[member.page_id]
                 copies.append(Copy(p.tokens(), p.witness_id))
                 if p is page:
                     own = copies[-1].tokens
                 copies.extend(Copy(o.tokens(), o.witness_id) for o in p.other_ocr)
-            copies += _transcribed_copies(ref.page_id, own, text_tokens, survey.candidates,
-                                          covered, out)
-            fused = fuse(copies, _names_outside(survey.names, copies))
-            _add_passage_group(out, "g" + ref.page_id, copies, fused)
-            yield _FusedPage(ref.page_id, _page_lines(page, fused),
+            copies += texts.copies_of(entry.page_id, own, candidates.get(entry.page_id, set()),
+                                      out)
+            fused = fuse(copies, _names_outside(names, copies))
+            _add_passage_group(out, "g" + entry.page_id, copies, fused)
+            yield _FusedPage(entry.page_id, _page_lines(page, fused),
                              "\n".join(_lines_of(fused.tokens)), fused.variants, page.nontext,
                              [c.witness_id for c in copies],
-                             [m.page_id for m in group_of[ref.page_id]])
-
-
-def _transcribed_copies(page_id: str, page_tokens: list[Token],
-                        text_tokens: dict[str, list[Token]], candidates: dict[str, set[str]],
-                        covered: dict[str, set[int]], out: _Derived) -> list[Copy]:
-    """The passages of transcriptions that copy this page, as copies of it."""
-    copies = []
-    for wid, tokens in text_tokens.items():
-        if page_id not in candidates.get(wid, ()):
-            continue
-        for m in find_matches(page_tokens, tokens, min_tokens=MIN_MATCH_TOKENS,
-                              min_score=MIN_MATCH_SCORE):
-            copies.append(Copy(tokens[m.b_start:m.b_end], wid))
-            covered[wid].update(range(m.b_start, m.b_end))
-            out.rows["alignments"].append({
-                "witness_id": wid, "line_start": tokens[m.b_start].line,
-                "line_end": tokens[m.b_end - 1].line,
-                "char_start": tokens[m.b_start].start,
-                "char_end": tokens[m.b_end - 1].start + len(tokens[m.b_end - 1].text),
-                "page_id": page_id, "score": m.score})
-    return copies
+                             [m.page_id for m in group_of[entry.page_id]])
 
 
 def _documents(pages: Iterator[_FusedPage]) -> Iterator[list[_FusedPage]]:
@@ -475,10 +465,8 @@ def _add_page_document(out: _Derived, doc: list[_FusedPage], century: int | None
     canonical page)."""
     doc_id = short_id("d", doc[0].page_id)
     page_ids = [p.page_id for p in doc]
-    for i, page in enumerate(doc):
-        for line in page.lines:
-            line.page = i
-    segments = segment_document([line for page in doc for line in page.lines])
+    segments = segment_document([Line(line.text, i, line.box, line.page_width)
+                                 for i, page in enumerate(doc) for line in page.lines])
     witnesses = sorted({w for p in doc for w in p.witnesses})
     _add_document(out.rows, doc_id, segments, page_ids, witnesses, century, names,
                   kept_out=_nontext_segments(doc))
@@ -627,7 +615,7 @@ def _add_variants(rows: dict, doc_id: str, page_id: str | None, variants: list) 
             "chosen": v.chosen, "alternatives": v.alternatives, "margin": v.margin})
 
 
-def _page_stream(pages: list[PageRef], canonical_of: dict[str, str]) -> list[PageRef]:
+def _page_stream(pages: list[PageEntry], canonical_of: dict[str, str]) -> list[PageEntry]:
     """One page per duplicate group, in reading order.
 
     A group stands where its member from the longest source stands: a loose carbon of page 4

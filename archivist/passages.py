@@ -360,6 +360,50 @@ def group_passages(passages: list[Passage], *, threshold: float = 0.5, min_chars
     return members
 
 
+class PassageIndex:
+    """A few passages indexed once, for many later look-ups: which passages of each batch of
+    others near-duplicate one of them. The pairs are direct (no grouping through a third
+    passage), so what a look-up finds does not depend on what else is in its batch.
+
+    Built for the transcriptions that the pages of a whole corpus are compared with, a batch
+    of pages at a time. Both sides' halves are looked up too, as `group_passages` does, and
+    every pair is confirmed as it confirms them."""
+
+    def __init__(self, passages: list[Passage], *, threshold: float = 0.5,
+                 min_chars: int = 40) -> None:
+        self.min_chars = min_chars
+        self.norm = [normalize(p.text) for p in passages]
+        self.lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        eligible = [i for i, text in enumerate(self.norm) if len(text) >= min_chars]
+        texts = [self.norm[i] for i in eligible]
+        sigs = _signatures_of_normalized(texts)
+        half_owners, halves = _halves(texts, min_chars)
+        half_sigs = _signatures_of_normalized(halves)
+        for row in _non_empty(sigs):
+            self.lsh.insert(eligible[row], _sketch(sigs[row]), check_duplication=False)
+        for row in _non_empty(half_sigs):
+            self.lsh.insert((eligible[half_owners[row]], int(row)), _sketch(half_sigs[row]),
+                            check_duplication=False)
+
+    def matches(self, others: list[Passage]) -> list[tuple[int, int]]:
+        """(index in others, index of the indexed passage) of every confirmed near-duplicate."""
+        norm = [normalize(p.text) for p in others]
+        eligible = [i for i, text in enumerate(norm) if len(text) >= self.min_chars]
+        texts = [norm[i] for i in eligible]
+        half_owners, halves = _halves(texts, self.min_chars)
+        owners = list(eligible) + [eligible[o] for o in half_owners]
+        sigs = np.concatenate([_signatures_of_normalized(texts),
+                               _signatures_of_normalized(halves)])
+        pairs = set()
+        for row in _non_empty(sigs):
+            for key in self.lsh.query(_sketch(sigs[row])):
+                pairs.add((("other", owners[row]),
+                           ("indexed", key if isinstance(key, int) else key[0])))
+        texts_of = {("other", i): norm[i] for i in eligible}
+        texts_of.update({("indexed", j): text for j, text in enumerate(self.norm)})
+        return [(i, j) for (_, i), (_, j), _ in _verify_normalized(texts_of, sorted(pairs))]
+
+
 def _halves(texts: list[str], min_chars: int) -> tuple[np.ndarray, list[str]]:
     """First and second half of every text that has two halves of min_chars, with the index of
     the text each half comes from.

@@ -6,12 +6,14 @@ documents, metadata) and the writing of its rows, its time and memory as the cor
 Each size is its own process (peak RSS is per process): bench/duckdb_scale.py's generated pages
 (one single-page scan per page, 25 lines of ~10 words from a Zipf-weighted vocabulary) stored
 with the pipeline's writer, then `Store.replace_derived(assemble.derived_batches(...))`, as the
-flow calls it after its pages (the views and search index it rebuilds after are not included). Those pages carry no letter structure, so they make one long
-document: the worst case for segmenting. With --letters each page is instead the text of a
-one-page letter from archivist.synth (reference, date, salutation, body, closing, signature;
-`synth.letter_page_lines`, as make_collection types it), so each page is its own document. Prints seconds, milliseconds per
-page, and the process's peak RSS before and after the assembly, against issue 7's 1.5 GB:
-what the assembly holds for the whole collection is the slope between sizes.
+flow calls it after its pages (the views and search index it rebuilds after are not included).
+Those pages carry no letter structure, so they make one long document: the worst case for
+segmenting, and for memory (a document is held whole until the page after it). With --letters
+each page is instead the text of a one-page letter from archivist.synth (reference, date,
+salutation, body, closing, signature; `synth.letter_page_lines`, as make_collection types it),
+so each page is its own document. Prints seconds, milliseconds per page, and the process's peak
+RSS before and after the assembly, against issue 7's 1.5 GB: what the assembly holds for the
+whole collection is the slope between sizes.
 """
 
 from __future__ import annotations

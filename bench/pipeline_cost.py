@@ -367,7 +367,7 @@ def measure_assembly_split(db: str, repeats: int = 3) -> dict[str, float]:
     patched = [(assemble, "segment_document", "structure"), (assemble, "describe", "structure"),
                (structure, "_view", "structure")]
     patched += [(assemble.StoredCorpus, name, "read")
-                for name in ("page_refs", "texts", "pages", "transcriptions")]
+                for name in ("page_entries", "texts", "pages", "transcriptions")]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patched]
 
     def timed(fn, bucket):

@@ -56,8 +56,7 @@ def test_nontext_rows_store_with_their_kind(tmp_path: Path):
 
 
 def test_stamps_and_marginalia_become_segments_and_specks_do_not():
-    page = StoredPage(page_id="p1", witness_id="w1", source_path="a.png", page_index=0,
-                      width=2550, mean_conf=90.0, ocr_text="", words=0,
+    page = StoredPage(page_id="p1", witness_id="w1", width=2550, ocr_text="",
                       nontext=[("stamp", "G260/3/41", (2000, 500, 80, 30)),
                                ("marginalia", "./8", (2300, 600, 80, 30)),
                                ("speck", "•", (10, 700, 80, 30)),

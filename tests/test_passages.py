@@ -14,6 +14,7 @@ from datasketch import MinHash
 from archivist import passages as passages_module
 from archivist.passages import (
     Passage,
+    PassageIndex,
     candidate_pairs,
     group_passages,
     normalize,
@@ -214,3 +215,17 @@ def test_small_benchmark_reaches_precision_and_recall_of_098():
     result = bench.score(corpus, group_passages(corpus.passages))
     assert result.planted_pairs > 300
     assert result.precision >= 0.98 and result.recall >= 0.98
+
+
+def test_an_index_finds_a_copy_whatever_else_is_looked_up_with_it():
+    """Pages are compared with the transcriptions a batch at a time: a copy is found alone or
+    among others, directly (never through a third passage), and only copies are found."""
+    index = PassageIndex([Passage("t:0", "t", 0, len(EDEN), EDEN),
+                          Passage("t:1", "t", 0, len(FRONTIERS), FRONTIERS)])
+    copy = Passage("p:0", "p", 0, 0, _noisy(FRONTIERS, seed=3))
+    other = Passage("q:0", "q", 0, 0, SUPPLIES)
+    assert index.matches([copy]) == [(0, 1)]
+    assert index.matches([other, copy, other]) == [(1, 1)]
+    assert index.matches([other]) == []
+    half = Passage("r:0", "r", 0, 0, FRONTIERS[:len(FRONTIERS) // 2])
+    assert index.matches([half]) == [(0, 1)]
