@@ -11,8 +11,9 @@ The order of work is the archivist's:
 
 The corpus is read from the database a batch of pages at a time (`StoredCorpus`) and the rows
 leave a batch at a time (`derived_batches`): what is held for the whole collection is a few
-hundred bytes a page (its ids, quality and MinHash signature), so that the nightly run's memory
-does not grow with the collection's text. Reads only; the caller writes.
+hundred bytes a page (its ids, quality and MinHash signature), the transcriptions (each read
+whole) and the longest document (held until the page after it), so that the nightly run's
+memory does not grow with the collection's text. Reads only; the caller writes.
 """
 
 from __future__ import annotations
@@ -227,6 +228,7 @@ class _Derived:
         return sum(len(r) for r in self.rows.values()) + len(self.page_updates)
 
     def take(self) -> tuple[dict[str, list[dict]], list[dict]]:
+        """The rows so far, for the writer; the next ones start afresh."""
         batch = (dict(self.rows), self.page_updates)
         self.rows, self.page_updates = defaultdict(list), []
         return batch

@@ -32,6 +32,7 @@ def assemble_task(store: Store, also: Callable[[duckdb.DuckDBPyConnection], None
 
 
 def _timed(batches: Iterable, stage: Stage) -> Iterator:
+    """The batches, the time spent making each (not writing it) told to `stage`."""
     it = iter(batches)
     while True:
         with stage("assemble"):
