@@ -45,6 +45,8 @@ MIN_DOCUMENT_TOKENS = 30  # a leftover of a transcription shorter than this is n
 # Segment kind of what OCR kept out of a page's text (archivist.nontext's kinds).
 NONTEXT_SEGMENT_KINDS = {"stamp": "stamp", "marginalia": "marginalia", "border": "other",
                          "rule": "other"}
+# What a page's newest OCR kept out of its text: (kind, text, box) per line of one kind.
+Nontext = list[tuple[str, str, tuple[int, int, int, int]]]
 
 
 @dataclass
@@ -69,8 +71,7 @@ class StoredPage:
     lines: list[TextLine] = field(default_factory=list)
     confs: list[list[float]] = field(default_factory=list)  # per line, per word
     other_ocr: list[StoredOcr] = field(default_factory=list)
-    # What the newest OCR kept out of the text: (kind, text, box) per line of one kind.
-    nontext: list[tuple[str, str, tuple[int, int, int, int]]] = field(default_factory=list)
+    nontext: Nontext = field(default_factory=list)
 
     def tokens(self) -> list[Token]:
         return tokenize([l.text for l in self.lines], self.witness_id, self.confs,
@@ -96,7 +97,8 @@ class StoredTranscription:
 
 PAGES_PER_BATCH = 1000
 """Pages read from the database at once (each batch scans the lines and words tables once);
-while assembled a page takes ~0.1-0.2 MB (bench/assembly_scale.py), so a batch ~0.2 GB."""
+measured with tracemalloc, the assembly's Python peak with batches of 1,000 one-page letters
+is ~75 MB."""
 ROWS_PER_BATCH = 20_000  # derived rows handed to the writer at once
 
 
@@ -198,10 +200,9 @@ def _confs_by_witness(store: Store, witness_ids: list[str]) -> dict[str, list[li
     return out
 
 
-def _nontext_by_page(store: Store, newest: list[str]
-                     ) -> dict[str, list[tuple[str, str, tuple[int, int, int, int]]]]:
+def _nontext_by_page(store: Store, newest: list[str]) -> dict[str, Nontext]:
     """What each page's newest OCR kept out of its text, a line of one kind at a time."""
-    out: dict[str, list] = defaultdict(list)
+    out: dict[str, Nontext] = defaultdict(list)
     for page_id, kind, text, left, top, right, bottom in store.query("""
             SELECT n.page_id, wd.kind, string_agg(wd.text, ' ' ORDER BY wd.word),
                    min(wd."left"), min(wd.top), max(wd."left" + wd.width),
@@ -242,7 +243,7 @@ class _FusedPage:
     lines: list[Line]
     text: str
     variants: list
-    nontext: list[tuple[str, str, tuple[int, int, int, int]]]
+    nontext: Nontext
     witnesses: list[str]  # every copy fused
     members: list[str]  # the page ids of its duplicate group
 
@@ -291,18 +292,6 @@ class _Transcriptions:
                     "char_end": tokens[m.b_end - 1].start + len(tokens[m.b_end - 1].text),
                     "page_id": page_id, "score": m.score})
         return copies
-
-
-def build_derived(corpus: StoredCorpus, *, century: int | None = None
-                  ) -> tuple[dict[str, list[dict]], list[dict]]:
-    """All of `derived_batches` at once: for a look at the rows, not for a large corpus."""
-    rows: dict[str, list[dict]] = defaultdict(list)
-    updates: list[dict] = []
-    for batch_rows, batch_updates in derived_batches(corpus, century=century):
-        for table, table_rows in batch_rows.items():
-            rows[table] += table_rows
-        updates += batch_updates
-    return dict(rows), updates
 
 
 def derived_batches(corpus: StoredCorpus, *, century: int | None = None
@@ -471,7 +460,7 @@ def _add_page_document(out: _Derived, doc: list[_FusedPage], century: int | None
                                  for i, page in enumerate(doc) for line in page.lines])
     witnesses = sorted({w for p in doc for w in p.witnesses})
     _add_document(out.rows, doc_id, segments, page_ids, witnesses, century, names,
-                  kept_out=_nontext_segments(doc))
+                  kept_out=_nontext_segments([p.nontext for p in doc]))
     numbers = _printed_page_numbers(segments, page_ids)
     for p in doc:
         _add_variants(out.rows, doc_id, p.page_id, p.variants)
@@ -652,12 +641,13 @@ def _with_blank_lines(lines: list[TextLine]) -> list[TextLine]:
     return out
 
 
-def _nontext_segments(doc_pages: list[StoredPage] | list[_FusedPage]) -> list[Segment]:
-    """Stamps, marginalia and the like that OCR kept out of the text, as segments of their own
-    kind (specks are noise: their words stay in `words`, they make no segment)."""
+def _nontext_segments(doc_pages: list[Nontext]) -> list[Segment]:
+    """Stamps, marginalia and the like that OCR kept out of the document's pages' text, as
+    segments of their own kind (specks are noise: their words stay in `words`, they make no
+    segment)."""
     return [Segment(kind=NONTEXT_SEGMENT_KINDS[kind], text=text, page=i, first_line=-1,
                     last_line=-1, box=box)
-            for i, page in enumerate(doc_pages) for kind, text, box in page.nontext
+            for i, nontext in enumerate(doc_pages) for kind, text, box in nontext
             if kind in NONTEXT_SEGMENT_KINDS]
 
 

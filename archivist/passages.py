@@ -342,22 +342,38 @@ def group_passages(passages: list[Passage], *, threshold: float = 0.5, min_chars
     When `stats` is given, it receives the seconds spent per step ("signatures", "lsh",
     "verify", "group") and the pair counts ("candidates", "confirmed") for benchmarks."""
     clock = _Clock(stats)
-    norm_all = [normalize(p.text) for p in passages]
-    eligible = [i for i, text in enumerate(norm_all) if len(text) >= min_chars]
-    norm = [norm_all[i] for i in eligible]
-    sigs = _signatures_of_normalized(norm)
-    half_owners, halves = _halves(norm, min_chars)
-    half_sigs = _signatures_of_normalized(halves)
+    signed = _Signed.of(passages, min_chars)
     clock.lap("signatures")
-    pairs = sorted(_candidates(sigs, threshold, half_sigs, half_owners))
+    pairs = sorted(_candidates(signed.sigs, threshold, signed.half_sigs, signed.half_owners))
     clock.lap("lsh")
-    confirmed = _verify_normalized(norm, pairs)
+    confirmed = _verify_normalized(signed.texts, pairs)
     clock.lap("verify")
     clock.count(candidates=len(pairs), confirmed=len(confirmed))
-    groups = _connected_groups(len(eligible), confirmed)
-    members = _members([[eligible[k] for k in g] for g in groups], passages, norm_all)
+    groups = _connected_groups(len(signed.eligible), confirmed)
+    members = _members([[signed.eligible[k] for k in g] for g in groups], passages, signed.norm)
     clock.lap("group")
     return members
+
+
+@dataclass
+class _Signed:
+    """Passages normalised and signed, with their halves (`_halves`): those shorter than
+    min_chars are left out of the signatures."""
+    norm: list[str]  # every passage's normalised text
+    eligible: list[int]  # the passages signed
+    texts: list[str]  # their normalised texts
+    sigs: np.ndarray  # a row per eligible passage
+    half_owners: np.ndarray  # a half's passage, as an index into `eligible`
+    half_sigs: np.ndarray
+
+    @classmethod
+    def of(cls, passages: list[Passage], min_chars: int) -> "_Signed":
+        norm = [normalize(p.text) for p in passages]
+        eligible = [i for i, text in enumerate(norm) if len(text) >= min_chars]
+        texts = [norm[i] for i in eligible]
+        half_owners, halves = _halves(texts, min_chars)
+        return cls(norm, eligible, texts, _signatures_of_normalized(texts), half_owners,
+                   _signatures_of_normalized(halves))
 
 
 class PassageIndex:
@@ -372,36 +388,28 @@ class PassageIndex:
     def __init__(self, passages: list[Passage], *, threshold: float = 0.5,
                  min_chars: int = 40) -> None:
         self.min_chars = min_chars
-        self.norm = [normalize(p.text) for p in passages]
+        signed = _Signed.of(passages, min_chars)
+        self.norm = signed.norm
         self.lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        eligible = [i for i, text in enumerate(self.norm) if len(text) >= min_chars]
-        texts = [self.norm[i] for i in eligible]
-        sigs = _signatures_of_normalized(texts)
-        half_owners, halves = _halves(texts, min_chars)
-        half_sigs = _signatures_of_normalized(halves)
-        for row in _non_empty(sigs):
-            self.lsh.insert(eligible[row], _sketch(sigs[row]), check_duplication=False)
-        for row in _non_empty(half_sigs):
-            self.lsh.insert((eligible[half_owners[row]], int(row)), _sketch(half_sigs[row]),
+        for row in _non_empty(signed.sigs):
+            self.lsh.insert(signed.eligible[row], _sketch(signed.sigs[row]),
                             check_duplication=False)
+        for row in _non_empty(signed.half_sigs):
+            self.lsh.insert((signed.eligible[signed.half_owners[row]], int(row)),
+                            _sketch(signed.half_sigs[row]), check_duplication=False)
 
     def matches(self, others: list[Passage]) -> list[tuple[int, int]]:
         """(index in others, index of the indexed passage) of every confirmed near-duplicate."""
-        norm = [normalize(p.text) for p in others]
-        eligible = [i for i, text in enumerate(norm) if len(text) >= self.min_chars]
-        texts = [norm[i] for i in eligible]
-        half_owners, halves = _halves(texts, self.min_chars)
-        owners = list(eligible) + [eligible[o] for o in half_owners]
-        sigs = np.concatenate([_signatures_of_normalized(texts),
-                               _signatures_of_normalized(halves)])
+        signed = _Signed.of(others, self.min_chars)
+        owners = signed.eligible + [signed.eligible[o] for o in signed.half_owners]
+        sigs = np.concatenate([signed.sigs, signed.half_sigs])
+        offset = len(others)  # the indexed passages follow the others in `texts`
         pairs = set()
         for row in _non_empty(sigs):
             for key in self.lsh.query(_sketch(sigs[row])):
-                pairs.add((("other", owners[row]),
-                           ("indexed", key if isinstance(key, int) else key[0])))
-        texts_of = {("other", i): norm[i] for i in eligible}
-        texts_of.update({("indexed", j): text for j, text in enumerate(self.norm)})
-        return [(i, j) for (_, i), (_, j), _ in _verify_normalized(texts_of, sorted(pairs))]
+                pairs.add((owners[row], offset + (key if isinstance(key, int) else key[0])))
+        texts = signed.norm + self.norm
+        return [(i, j - offset) for i, j, _ in _verify_normalized(texts, sorted(pairs))]
 
 
 def _halves(texts: list[str], min_chars: int) -> tuple[np.ndarray, list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archivist.assemble import StoredPage, _nontext_segments
+from archivist.assemble import _nontext_segments
 from archivist.nontext import NonText
 from archivist.ocr import PageOcr, Word
 from archivist.records import ocr_witness_rows
@@ -56,11 +56,10 @@ def test_nontext_rows_store_with_their_kind(tmp_path: Path):
 
 
 def test_stamps_and_marginalia_become_segments_and_specks_do_not():
-    page = StoredPage(page_id="p1", witness_id="w1", width=2550, ocr_text="",
-                      nontext=[("stamp", "G260/3/41", (2000, 500, 80, 30)),
-                               ("marginalia", "./8", (2300, 600, 80, 30)),
-                               ("speck", "•", (10, 700, 80, 30)),
-                               ("border", "|||", (0, 0, 5, 3300))])
+    page = [("stamp", "G260/3/41", (2000, 500, 80, 30)),
+            ("marginalia", "./8", (2300, 600, 80, 30)),
+            ("speck", "•", (10, 700, 80, 30)),
+            ("border", "|||", (0, 0, 5, 3300))]
     segments = _nontext_segments([page])
     assert [(s.kind, s.text) for s in segments] == [
         ("stamp", "G260/3/41"), ("marginalia", "./8"), ("other", "|||")]
