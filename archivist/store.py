@@ -99,9 +99,19 @@ RANKED_OCR_WITNESSES = """
     WHERE w.kind = 'ocr' AND w.page_id IS NOT NULL"""
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 CHECKPOINT_THRESHOLD = "256MB"
+# DuckDB keeps the blocks it has written cached up to 80 % of the machine's memory by default, so
+# a writer that stores a night's millions of words grew with them (measured: 400,000 rows of
+# 1.5 KB committed a batch at a time, 0.95 GB peak RSS; 0.51 GB with a 300 MB limit, the same at
+# a third of the rows). Sorts and aggregates larger than this spill to `<database>.tmp`.
+WRITER_MEMORY_LIMIT = "512MB"
 # Tables recomputed from the witnesses on every run (collation, structure, metadata).
 DERIVED_TABLES = ("documents", "segments", "entities", "page_groups", "alignments",
                   "passage_groups", "variants")
+# A rebuild writes the derived tables as STAGED + name first and renames them at the end.
+STAGED = "_rebuild_"
+# Pages updated per transaction by a rebuild: DuckDB holds an uncommitted UPDATE's old and new
+# values (200,000 pages' 1.5 KB texts held 0.6 GB), so the pages are updated in chunks.
+PAGES_PER_UPDATE = 50_000
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,7 @@ class Store:
             # 256 MB (bench: 600k -> 800k words/s with the final fold counted). Closing folds
             # the rest; a killed run's log is replayed at the next open.
             self.con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+            self.con.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
             self._migrate()
 
     def __enter__(self) -> "Store":
@@ -222,30 +233,81 @@ class Store:
 
     def replace_derived(self, batches: Iterable[tuple[dict[str, list[dict]], list[dict]]],
                         also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
-        """Replace the collation/structure tables and the pages' derived columns in one
-        transaction, their rows arriving a batch at a time (`assemble.derived_batches` reads
-        the corpus while this writes, so neither holds the whole of it); `also` rebuilds what
-        depends on them (views, search index) in the same transaction."""
+        """Replace the collation/structure tables and the pages' derived columns with rows that
+        arrive a batch at a time (`assemble.derived_batches` reads the corpus while this writes,
+        so neither holds the whole of it); `also` rebuilds what depends on them (views, search
+        index) in the transaction that swaps the tables in.
+
+        DuckDB keeps a transaction's new rows in memory until it commits (a one-page letter's
+        derived rows ~5.5 KB, its page's new text ~3 KB, measured), so one transaction for the
+        whole rebuild grew with the collection. Each batch is therefore committed into staging
+        tables, the pages are updated a chunk at a time, and the staging tables replace the
+        derived ones by renaming. A failure while the batches are built leaves everything as it
+        was; from the first page chunk on, `derived_state` is empty, so a run that dies there
+        leaves the derived tables stale (the old ones, whole) and the next run rebuilds them."""
+        try:
+            self._stage_derived(batches)
+            with self.transaction():
+                self.con.execute("DELETE FROM derived_state")
+            self._update_pages()
+            with self.transaction():
+                for table in DERIVED_TABLES:
+                    self.con.execute(f"DROP TABLE {table}")
+                    self.con.execute(f"ALTER TABLE {STAGED}{table} RENAME TO {table}")
+                if also is not None:
+                    also(self.con)
+                self.con.execute("INSERT INTO derived_state VALUES (now(), ?)",
+                                 [self.sources_fingerprint()])
+        finally:
+            self._drop_staged()
+
+    def _stage_derived(self, batches: Iterable[tuple[dict[str, list[dict]], list[dict]]]
+                       ) -> None:
+        """Empty staging tables with the derived tables' own definitions (constraints too),
+        then each batch of rows inserted and committed."""
         with self.transaction():
             for table in DERIVED_TABLES:
-                self.con.execute(f"DELETE FROM {table}")
-            self.con.execute("CREATE OR REPLACE TEMP TABLE page_updates (page_id VARCHAR, "
+                ddl = self.con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = ? "
+                                       "AND schema_name = 'main'", [table]).fetchone()[0]
+                head = f"CREATE TABLE {table}("
+                if not ddl.startswith(head):
+                    raise RuntimeError(f"unexpected definition of table {table}: {ddl[:80]}")
+                self.con.execute(f"CREATE OR REPLACE TABLE {STAGED}{table}(" + ddl[len(head):])
+            self.con.execute(f"CREATE OR REPLACE TABLE {STAGED}page_updates (page_id VARCHAR, "
                              "document_id VARCHAR, page_number INTEGER, text VARCHAR)")
-            for rows, page_updates in batches:
+        for rows, page_updates in batches:
+            with self.transaction():
                 for table in DERIVED_TABLES:
-                    insert_rows(self.con, table, rows.get(table, []))
-                insert_rows(self.con, "page_updates", page_updates)
-            self.con.execute("UPDATE pages SET document_id = NULL, page_number = NULL")
-            self.con.execute(
-                "UPDATE pages SET document_id = u.document_id, page_number = u.page_number, "
-                "text = coalesce(u.text, pages.text) "
-                "FROM page_updates u WHERE pages.page_id = u.page_id")
-            self.con.execute("DROP TABLE page_updates")
-            if also is not None:
-                also(self.con)
-            self.con.execute("DELETE FROM derived_state")
-            self.con.execute("INSERT INTO derived_state VALUES (now(), ?)",
-                             [self.sources_fingerprint()])
+                    insert_rows(self.con, f"{STAGED}{table}", rows.get(table, []))
+                insert_rows(self.con, f"{STAGED}page_updates", page_updates)
+
+    def _update_pages(self) -> None:
+        """Every page's document, page number and text from the staged updates (a page without
+        one belongs to no document and keeps its text), PAGES_PER_UPDATE pages a transaction;
+        pages whose columns would not change are not rewritten."""
+        starts = [r[0] for r in self.con.execute(
+            "SELECT page_id FROM (SELECT page_id, row_number() OVER (ORDER BY page_id) AS n "
+            f"FROM pages) WHERE n % {PAGES_PER_UPDATE} = 1 ORDER BY page_id").fetchall()]
+        for start, stop in zip(starts, starts[1:] + [None]):
+            with self.transaction():
+                self.con.execute(f"""
+                    UPDATE pages SET document_id = u.document_id, page_number = u.page_number,
+                                     text = u.text
+                    FROM (SELECT p.page_id, u.document_id, u.page_number,
+                                 coalesce(u.text, p.text) AS text
+                          FROM pages p LEFT JOIN {STAGED}page_updates u USING (page_id)
+                          WHERE p.page_id >= $start AND ($stop IS NULL OR p.page_id < $stop)) u
+                    WHERE pages.page_id = u.page_id
+                      AND (pages.document_id IS DISTINCT FROM u.document_id
+                           OR pages.page_number IS DISTINCT FROM u.page_number
+                           OR pages.text IS DISTINCT FROM u.text)""",
+                                 {"start": start, "stop": stop})
+
+    def _drop_staged(self) -> None:
+        """The staging tables a rebuild leaves when it fails (or that a killed run left)."""
+        with self.transaction():
+            for table in (*DERIVED_TABLES, "page_updates"):
+                self.con.execute(f"DROP TABLE IF EXISTS {STAGED}{table}")
 
     def drop_sources(self, source_ids: Iterable[str]) -> None:
         """Forget sources removed from the drop folder, so the corpus mirrors the folder."""

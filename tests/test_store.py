@@ -1,7 +1,8 @@
 import duckdb
 import pytest
 
-from archivist.store import JSON_COLUMNS, Store
+import archivist.store
+from archivist.store import DERIVED_TABLES, JSON_COLUMNS, Store
 
 
 def _source(sid="s1", sha="aa"):
@@ -77,12 +78,78 @@ def test_a_failed_rebuild_of_the_derived_tables_keeps_the_earlier_ones(tmp_path)
     with Store(tmp_path / "a.duckdb") as store:
         store.replace_source(_source(), {"pages": [_page(text="old")]})
         store.replace_derived(batches("d1", fail=False))
+        before = _table_names(store)
         with pytest.raises(RuntimeError):
             store.replace_derived(batches("d2", fail=True))
         assert store.query("SELECT document_id FROM documents") == [("d1",)]
         assert store.query("SELECT segment_id FROM segments") == [("d1-0",)]
         assert store.query("SELECT document_id, text FROM pages") == [("d1", "new")]
         assert not store.derived_is_stale()
+        assert _table_names(store) == before
+
+
+def _table_names(store: Store) -> list[str]:
+    return sorted(r[0] for r in store.query("SELECT table_name FROM duckdb_tables()"))
+
+
+def _pages(n: int) -> list[dict]:
+    return [{"page_id": f"s1-p{i:04d}", "source_id": "s1", "page_index": i, "text": f"old {i}"}
+            for i in range(n)]
+
+
+def test_a_rebuild_updates_every_page_whatever_the_chunk_size(tmp_path, monkeypatch):
+    """The pages are updated a chunk of page ids per transaction: chunks of 2 over 5 pages must
+    give what one chunk gives, a page without an update leaving its document and keeping its
+    text."""
+    monkeypatch.setattr(archivist.store, "PAGES_PER_UPDATE", 2)
+    updates = [{"page_id": f"s1-p{i:04d}", "document_id": "d1", "page_number": i + 1,
+                "text": None if i == 3 else f"new {i}"} for i in (0, 1, 3, 4)]
+    with Store(tmp_path / "a.duckdb") as store:
+        store.replace_source(_source(), {"pages": _pages(5)})
+        store.query("UPDATE pages SET document_id = 'd0', page_number = 9")
+        store.replace_derived([({"documents": [{"document_id": "d1"}]}, updates)])
+        assert store.query("SELECT page_id, document_id, page_number, text FROM pages "
+                           "ORDER BY page_id") == [
+            ("s1-p0000", "d1", 1, "new 0"), ("s1-p0001", "d1", 2, "new 1"),
+            ("s1-p0002", None, None, "old 2"), ("s1-p0003", "d1", 4, "old 3"),
+            ("s1-p0004", "d1", 5, "new 4")]
+
+
+def test_a_rebuild_keeps_the_derived_tables_definitions_and_leaves_no_staging_tables(tmp_path):
+    """The rows are written into staging tables that replace the derived ones by renaming:
+    the constraints (variants' primary key) must come through, and nothing else remain."""
+    variant = {"variant_id": "v1", "document_id": "d1", "position": 0, "chosen": "a"}
+    with Store(tmp_path / "a.duckdb") as store:
+        before = _table_names(store)
+        store.replace_derived([({"documents": [{"document_id": "d1"}],
+                                 "variants": [variant]}, [])])
+        store.replace_derived([({"documents": [{"document_id": "d2"}],
+                                 "variants": [variant]}, [])])
+        assert _table_names(store) == before
+        assert store.query("SELECT document_id FROM documents") == [("d2",)]
+        with pytest.raises(duckdb.ConstraintException):
+            store.query("INSERT INTO variants (variant_id) VALUES ('v1')")
+
+
+def test_a_rebuild_that_fails_after_updating_the_pages_leaves_the_derived_tables_stale(
+        tmp_path):
+    """Past the first page chunk the old derived tables no longer match the pages: a failure
+    there (here in what rebuilds the views) must leave them whole but marked stale, so that the
+    next run rebuilds them."""
+    def failing_views(con: duckdb.DuckDBPyConnection) -> None:
+        raise RuntimeError("views failed")
+
+    with Store(tmp_path / "a.duckdb") as store:
+        store.replace_source(_source(), {"pages": [_page(text="old")]})
+        store.replace_derived([({"documents": [{"document_id": "d1"}]}, [])])
+        before = _table_names(store)
+        with pytest.raises(RuntimeError):
+            store.replace_derived([({"documents": [{"document_id": "d2"}]},
+                                    [{"page_id": "s1-p0000", "document_id": "d2",
+                                      "page_number": 1, "text": "new"}])], also=failing_views)
+        assert store.query("SELECT document_id FROM documents") == [("d1",)]
+        assert store.derived_is_stale()
+        assert _table_names(store) == before
 
 
 def test_sources_written_together_replace_their_own_rows_and_keep_all_columns(tmp_path):
