@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from archivist.passages import candidate_pairs, signatures
 
 PAGE_DUPLICATE_MIN = 75.0  # indel similarity; unrelated English pages score ~50-60
 MIN_PASSAGE_CHARS = 25
+# Pages whose texts one block holds when duplicates are confirmed (two blocks at once): ~3 KB a
+# page with its normalized copy, so ~60 MB.
+TEXTS_PER_BLOCK = 10_000
+PAIRS_PER_CALL = 100_000  # pairs scored in one rapidfuzz call (their texts listed twice)
 
 
 @dataclass(frozen=True)
@@ -63,15 +67,14 @@ class PageQuality(Protocol):
 
 
 def group_signed_pages(pages: Sequence[PageQuality], sigs: np.ndarray,
-                       texts_of: Callable[[list[int]], dict[int, str]]
-                       ) -> list[PageGroupMember]:
+                       texts_of: Callable[[list[int]], dict[int, str]],
+                       block: int = TEXTS_PER_BLOCK) -> list[PageGroupMember]:
     """`group_pages` for a corpus too large to hold its texts: the pages' signatures
     (`page_signatures`, computed a batch at a time) find the candidates, and only the candidates'
-    texts are asked for, by index (`texts_of` returns them normalized), to confirm them."""
+    texts are asked for, by index (`texts_of` returns them normalized), `block` pages of the
+    collection's order at a time, two blocks held at once (`_pair_scores`)."""
     if not pages:
         return []
-    pairs = candidate_pairs(sigs, threshold=0.5)
-    texts = texts_of(sorted({i for pair in pairs for i in pair}))
     parent = list(range(len(pages)))
 
     def find(i: int) -> int:
@@ -81,23 +84,58 @@ def group_signed_pages(pages: Sequence[PageQuality], sigs: np.ndarray,
         return i
 
     similar: dict[tuple[int, int], float] = {}
-    for i, j in pairs:
-        if min(len(texts[i]), len(texts[j])) < MIN_PASSAGE_CHARS:
-            continue
-        score = fuzz.ratio(texts[i], texts[j])
-        if score >= PAGE_DUPLICATE_MIN:
-            similar[(i, j)] = similar[(j, i)] = score
-            parent[find(j)] = find(i)
+    pairs = candidate_pairs(sigs, threshold=0.5)
+    for (i, j), score in _pair_scores(pairs, texts_of, block, PAGE_DUPLICATE_MIN):
+        similar[(i, j)] = similar[(j, i)] = score
+        parent[find(j)] = find(i)
     groups: dict[int, list[int]] = {}
     for i in range(len(pages)):
         groups.setdefault(find(i), []).append(i)
+    canonicals = [max(indexes, key=lambda i: (pages[i].mean_conf or 0.0, pages[i].words))
+                  for indexes in groups.values()]
+    canonical_of = {i: c for c, indexes in zip(canonicals, groups.values()) for i in indexes}
+    unscored = np.array([(c, i) for i, c in canonical_of.items()
+                         if i != c and (c, i) not in similar], dtype=np.int64).reshape(-1, 2)
+    similar.update(_pair_scores(unscored, texts_of, block))
     members = []
-    for indexes in groups.values():
-        canonical = max(indexes, key=lambda i: (pages[i].mean_conf or 0.0, pages[i].words))
+    for canonical, indexes in zip(canonicals, groups.values()):
         group_id = "g" + pages[canonical].page_id
         for i in indexes:
-            similarity = 100.0 if i == canonical else similar.get(
-                (canonical, i), fuzz.ratio(texts[canonical], texts[i]))
+            similarity = 100.0 if i == canonical else similar[(canonical, i)]
             members.append(PageGroupMember(group_id, pages[i].page_id, i == canonical,
                                            round(similarity, 1)))
     return members
+
+
+def _pair_scores(pairs: np.ndarray, texts_of: Callable[[list[int]], dict[int, str]],
+                 block: int, cutoff: float = 0.0) -> Iterator[tuple[tuple[int, int], float]]:
+    """fuzz.ratio of the pairs' texts that score at least `cutoff` (pages shorter than
+    MIN_PASSAGE_CHARS score 0), taken tile by tile: the pairs whose pages fall in one block of
+    `block` pages and another, so that only those two blocks' texts are held. Candidate pairs
+    run across the whole collection (a carbon may lie anywhere in the stream)."""
+    tiles = pairs // block
+    order = np.lexsort((tiles[:, 1], tiles[:, 0]))
+    pairs, tiles = pairs[order], tiles[order]
+    cuts = np.flatnonzero((tiles[1:] != tiles[:-1]).any(axis=1)) + 1
+    ends = np.unique(pairs)
+    held: dict[int, dict[int, str]] = {}
+    for tile in np.split(pairs, cuts) if len(pairs) else []:
+        bi, bj = (tile[0] // block).tolist()
+        held = {b: held[b] if b in held else texts_of(_in_block(ends, b, block))
+                for b in {bi, bj}}
+        texts = held[bi] | held[bj] if bi != bj else held[bi]
+        for chunk in np.array_split(tile, -(-len(tile) // PAIRS_PER_CALL)):
+            left = [texts[i] for i in chunk[:, 0].tolist()]
+            right = [texts[j] for j in chunk[:, 1].tolist()]
+            scores = process.cpdist(left, right, scorer=fuzz.ratio, score_cutoff=cutoff,
+                                    dtype=np.float64, workers=-1)
+            short = np.minimum([len(t) for t in left], [len(t) for t in right])
+            scores[short < MIN_PASSAGE_CHARS] = 0.0
+            for k in np.flatnonzero(scores >= cutoff).tolist():
+                yield (int(chunk[k, 0]), int(chunk[k, 1])), float(scores[k])
+
+
+def _in_block(indexes: np.ndarray, b: int, block: int) -> list[int]:
+    """The sorted `indexes` that fall in block `b`."""
+    lo, hi = np.searchsorted(indexes, [b * block, (b + 1) * block])
+    return indexes[lo:hi].tolist()

@@ -13,24 +13,25 @@ Three steps, each sized by what was measured on our material (../shared/REFERENC
    same MurmurHash3 pre-mix) applied to the whole chunk and reduced per passage with
    `np.minimum.reduceat`. That runs at ~25 M characters/s on one core and gives bit for bit the
    MinHash datasketch computes from the same 5-gram hashes (a test pins this).
-2. **Candidates.** datasketch's `MinHashLSH` bands the signatures. At 128 permutations its
-   recall on noisy pairs was 1.00 at threshold 0.5, 0.75 at 0.7 and 0.28 at 0.8, hence the
-   default threshold 0.5. The first and second half of each passage are looked up in the same
-   index, so that a fragment at either end of a longer passage is found too (see `_halves`).
+2. **Candidates.** LSH bands of the signatures, as datasketch's `MinHashLSH` chooses them
+   (25 bands of 5 rows at threshold 0.5); pairs sharing a band are candidates. At 128
+   permutations the recall on noisy pairs was 1.00 at threshold 0.5, 0.75 at 0.7 and 0.28 at
+   0.8, hence the default threshold 0.5. The buckets are found by sorting each band with
+   numpy (the pairs are those datasketch's index gives, a test pins it; see `candidate_pairs`
+   for why not its index). The first and second half of each passage are looked up in the
+   same buckets, so that a fragment at either end of a longer passage is found too (see
+   `_halves`).
 3. **Verification.** Every candidate pair is aligned with rapidfuzz on the normalised texts
    (thresholds below), and union-find over the confirmed pairs forms the groups.
 """
 
 from __future__ import annotations
 
-import gc
 import re
 import time
 import unicodedata
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
@@ -204,42 +205,94 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 # Candidates
 # --------------------------------------------------------------------------
 
-def candidate_pairs(sigs: np.ndarray, threshold: float = 0.5) -> set[tuple[int, int]]:
-    """Row pairs (i < j) that share at least one LSH band of datasketch's `MinHashLSH`, with the
-    bands datasketch chooses for the threshold (25 bands of 5 rows at 0.5 and 128 permutations).
+def candidate_pairs(sigs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Row pairs (i < j) that share at least one LSH band, as a sorted (n, 2) int64 array: the
+    pairs datasketch's `MinHashLSH` gives with the bands it chooses for the threshold (25 bands
+    of 5 rows at 0.5 and 128 permutations), read from its band buckets (a test pins the
+    equality). Empty signatures (texts under 5 characters) are left out.
 
-    The pairs are read from the index's band buckets rather than by querying every row, which
-    would look every bucket up a second time. Empty signatures (texts under 5 characters) are
-    not indexed."""
+    The buckets are found by sorting each band's columns with numpy instead of filling the
+    index: datasketch holds a Python set per bucket and we held the pairs as a set of tuples,
+    which grew with the collection (the pages of a whole corpus are banded at once: 16,000
+    one-page letters gave 1.4 million candidate pairs)."""
     return _candidates(sigs, threshold)
 
 
 def _candidates(sigs: np.ndarray, threshold: float, half_sigs: np.ndarray | None = None,
-                half_owners: np.ndarray | None = None) -> set[tuple[int, int]]:
-    """candidate_pairs, plus (owner, j) for every passage j the owner's half-signatures find."""
-    with _gc_paused():
-        return _banded_pairs(sigs, threshold, half_sigs, half_owners)
+                half_owners: np.ndarray | None = None) -> np.ndarray:
+    """candidate_pairs, plus (owner, j), smaller index first, for every row j that shares a band
+    with one of the owner's half-signatures (what datasketch's `query` of the half finds)."""
+    bands, width = _bands(threshold, sigs.shape[1])
+    rows = _non_empty(sigs)
+    halves = np.empty(0, np.int64) if half_sigs is None else _non_empty(half_sigs)
+    owners = np.concatenate([rows, np.empty(0, np.int64) if half_sigs is None
+                             else np.asarray(half_owners, np.int64)[halves]])
+    found = [np.empty((0, 2), np.int64)]
+    for band in range(bands):
+        cols = slice(band * width, (band + 1) * width)
+        keys = sigs[rows, cols] if half_sigs is None else np.concatenate(
+            [sigs[rows, cols], half_sigs[halves, cols]])
+        found += _band_pairs(keys, owners, len(rows))
+    pairs = np.concatenate(found)
+    if not len(pairs):
+        return pairs
+    codes = np.unique(pairs[:, 0] * len(sigs) + pairs[:, 1])
+    return np.stack([codes // len(sigs), codes % len(sigs)], axis=1)
 
 
-def _banded_pairs(sigs: np.ndarray, threshold: float, half_sigs: np.ndarray | None,
-                  half_owners: np.ndarray | None) -> set[tuple[int, int]]:
-    """The index lives only in this frame: it is freed on return, before the garbage collector
-    is switched back on, so no full collection walks it."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=sigs.shape[1])
-    for i in _non_empty(sigs):
-        lsh.insert(int(i), _sketch(sigs[i]), check_duplication=False)
-    pairs: set[tuple[int, int]] = set()
-    for table in lsh.hashtables:
-        for band in table.keys():
-            members = table.get(band)
-            if len(members) > 1:
-                pairs.update(_bucket_pairs(sorted(members)))
-    if half_sigs is not None:
-        for row in _non_empty(half_sigs):
-            owner = int(half_owners[row])
-            pairs.update((min(owner, j), max(owner, j)) for j in lsh.query(_sketch(half_sigs[row]))
-                         if j != owner)
-    return pairs
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """The bands and rows per band that datasketch chooses for this threshold."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
+
+
+def _band_pairs(keys: np.ndarray, owners: np.ndarray, n_rows: int) -> list[np.ndarray]:
+    """One band's pairs. `keys` holds the band's columns, the rows' first and the halves' after;
+    `owners` the row each belongs to. A stable sort keeps each bucket's rows first, in index
+    order, and its halves after them."""
+    order = np.lexsort(keys.T[::-1])
+    keys, owners, is_row = keys[order], owners[order], order < n_rows
+    new = np.ones(len(keys), bool)
+    new[1:] = (keys[1:] != keys[:-1]).any(axis=1)
+    bucket = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    row_counts = np.bincount(bucket[is_row], minlength=len(starts))
+    found = _bucket_pairs(owners, starts, row_counts)
+    halves = np.flatnonzero(~is_row)
+    if len(halves):
+        found.append(_half_pairs(owners, starts, row_counts, bucket[halves], owners[halves]))
+    return found
+
+
+def _bucket_pairs(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray
+                  ) -> list[np.ndarray]:
+    """Every pair of each bucket's `sizes[k]` members from `starts[k]`; past
+    MAX_BUCKET_ALL_PAIRS members, each is paired with the first and its predecessor only."""
+    found = []
+    for size in np.unique(sizes[sizes > 1]):
+        at = starts[sizes == size]
+        if size <= MAX_BUCKET_ALL_PAIRS:
+            grid = members[at[:, None] + np.arange(size)]
+            left, right = np.triu_indices(size, 1)
+            found.append(np.stack([grid[:, left].ravel(), grid[:, right].ravel()], axis=1))
+            continue
+        for start in at:
+            group = members[start:start + size]
+            found.append(np.stack([np.concatenate([np.full(size - 1, group[0]), group[1:-1]]),
+                                   np.concatenate([group[1:], group[2:]])], axis=1))
+    return found
+
+
+def _half_pairs(members: np.ndarray, starts: np.ndarray, row_counts: np.ndarray,
+                buckets: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """(owner, row), smaller first, for each half and every row of its bucket but its owner."""
+    counts = row_counts[buckets]
+    first = np.repeat(starts[buckets], counts)
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows, owners = members[first + offsets], np.repeat(owners, counts)
+    keep = rows != owners
+    rows, owners = rows[keep], owners[keep]
+    return np.stack([np.minimum(rows, owners), np.maximum(rows, owners)], axis=1)
 
 
 def _non_empty(sigs: np.ndarray) -> np.ndarray:
@@ -248,29 +301,6 @@ def _non_empty(sigs: np.ndarray) -> np.ndarray:
 
 def _sketch(hashvalues: np.ndarray) -> LeanMinHash:
     return LeanMinHash(seed=1, hashvalues=hashvalues, scheme=SCHEME)
-
-
-@contextmanager
-def _gc_paused():
-    """The index holds one set per band bucket, ~5 million at 200k passages, and none of them
-    in a reference cycle; every full collection would walk them all, which doubled the time
-    to build the index (measured: 14.3 s against 7.6 s for 200k signatures)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _bucket_pairs(members: list[int]) -> Iterable[tuple[int, int]]:
-    if len(members) <= MAX_BUCKET_ALL_PAIRS:
-        return combinations(members, 2)
-    first = members[0]
-    star = ((first, j) for j in members[1:])
-    chain = zip(members[1:], members[2:])
-    return [*star, *chain]
 
 
 # --------------------------------------------------------------------------
@@ -344,7 +374,8 @@ def group_passages(passages: list[Passage], *, threshold: float = 0.5, min_chars
     clock = _Clock(stats)
     signed = _Signed.of(passages, min_chars)
     clock.lap("signatures")
-    pairs = sorted(_candidates(signed.sigs, threshold, signed.half_sigs, signed.half_owners))
+    pairs = [tuple(pair) for pair in _candidates(signed.sigs, threshold, signed.half_sigs,
+                                                  signed.half_owners).tolist()]
     clock.lap("lsh")
     confirmed = _verify_normalized(signed.texts, pairs)
     clock.lap("verify")

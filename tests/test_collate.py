@@ -39,3 +39,40 @@ def test_from_signatures_only_the_candidates_texts_are_read():
     members = group_signed_pages(pages, page_signatures([p.text for p in pages]), texts_of)
     assert sorted(asked) == [0, 2]
     assert members == group_pages(pages)
+
+
+
+def _damaged(text: str, start: int, step: int = 7) -> str:
+    return "".join("#" if k >= start and (k - start) % step == 0 else c
+                   for k, c in enumerate(text))
+
+
+def test_the_groups_are_the_same_whatever_the_blocks_of_texts_held():
+    """Duplicates are confirmed two blocks of pages' texts at a time, the pairs taken tile by
+    tile: a carbon three blocks of one page away from its page, and a member joined through a
+    third page (x2 scores 71 against x, under 75, but 85.5 against x1, which scores 85.5
+    against x), must come out the same with one page a block and with all pages in one. The
+    signatures of the x pages are made equal so that all their pairs are candidates."""
+    x1 = _damaged(PAGE_A, 0)
+    pages = [PageText("x2", _damaged(x1, 3), 60.0, 35), PageText("b", PAGE_B, 90.0, 35),
+             PageText("c", PAGE_B[:20], 90.0, 4), PageText("x", PAGE_A, 91.0, 35),
+             PageText("b2", PAGE_B.replace("agreement", "agreernent"), 80.0, 35),
+             PageText("x1", x1, 70.0, 35)]
+    sigs = page_signatures([p.text for p in pages])
+    sigs[[0, 5]] = sigs[3]
+    loads = []
+
+    def texts_of(wanted):
+        loads.append(wanted)
+        return {i: normalize(pages[i].text) for i in wanted}
+
+    one_block = group_signed_pages(pages, sigs, texts_of, block=len(pages))
+    loads.clear()
+    per_page = group_signed_pages(pages, sigs, texts_of, block=1)
+    assert max(len(w) for w in loads) == 1 and len(loads) > 2
+    assert per_page == one_block
+    members = {m.page_id: m for m in one_block}
+    assert {m.group_id for m in one_block} == {"gx", "gb", "gc"}
+    assert members["x"].is_canonical and members["b"].is_canonical
+    assert members["x2"].group_id == "gx" and members["b2"].group_id == "gb"
+    assert (members["x1"].similarity, members["x2"].similarity) == (85.5, 71.0)

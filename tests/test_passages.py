@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from datasketch import MinHash
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from archivist import passages as passages_module
 from archivist.passages import (
@@ -172,14 +172,66 @@ def test_signatures_are_datasketch_minhashes_of_the_5gram_hashes():
         assert np.array_equal(expected.hashvalues, row)
 
 
+def _pairs(array: np.ndarray) -> set[tuple[int, int]]:
+    return set(map(tuple, array.tolist()))
+
+
 def test_texts_under_five_characters_match_nothing():
     sigs = signatures(["", "abc", "abcd", EDEN, EDEN])
-    assert candidate_pairs(sigs) == {(3, 4)}
+    assert _pairs(candidate_pairs(sigs)) == {(3, 4)}
 
 
 def test_noisy_copies_are_candidates_and_unrelated_passages_are_not():
     texts = [EDEN, _noisy(EDEN, 8), FRONTIERS, _noisy(FRONTIERS, 9), SUPPLIES]
-    assert candidate_pairs(signatures(texts)) == {(0, 1), (2, 3)}
+    assert _pairs(candidate_pairs(signatures(texts))) == {(0, 1), (2, 3)}
+
+
+def _datasketch_pairs(sigs, half_sigs, half_owners):
+    """What candidate_pairs and the halves' look-ups give, from datasketch's own index: its
+    band buckets (pairs capped as in passages.MAX_BUCKET_ALL_PAIRS) and its `query`."""
+    def sketch(row):
+        return LeanMinHash(seed=1, hashvalues=row, scheme="affine32")
+
+    def usable(rows):
+        return [i for i, row in enumerate(rows) if (row != passages_module.EMPTY).any()]
+
+    lsh = MinHashLSH(threshold=0.5, num_perm=sigs.shape[1])
+    for i in usable(sigs):
+        lsh.insert(i, sketch(sigs[i]), check_duplication=False)
+    pairs = set()
+    for table in lsh.hashtables:
+        for band in table.keys():
+            members = sorted(table.get(band))
+            if len(members) <= passages_module.MAX_BUCKET_ALL_PAIRS:
+                pairs.update((a, b) for k, a in enumerate(members) for b in members[k + 1:])
+            else:
+                pairs.update([(members[0], j) for j in members[1:]]
+                             + list(zip(members[1:], members[2:])))
+    for h in usable(half_sigs):
+        owner = int(half_owners[h])
+        pairs.update((min(owner, j), max(owner, j)) for j in lsh.query(sketch(half_sigs[h]))
+                     if j != owner)
+    return pairs
+
+
+def test_the_band_buckets_give_the_pairs_datasketchs_index_gives():
+    """Signatures drawn from few values, so that rows share bands by chance, some buckets pass
+    MAX_BUCKET_ALL_PAIRS members (one band is the same in 100 rows), a few signatures are
+    empty, and halves look rows up."""
+    rng = np.random.default_rng(5)
+    sigs = rng.integers(0, 3, size=(400, 128)).astype(np.uint32)
+    sigs[:100, 10:15] = 7
+    sigs[[3, 50, 333]] = passages_module.EMPTY
+    half_owners = rng.integers(0, 400, size=300)
+    half_sigs = sigs[half_owners].copy()
+    half_sigs[:, ::2] = rng.integers(0, 3, size=(300, 64))
+    half_sigs[[0, 7]] = passages_module.EMPTY
+    expected = _datasketch_pairs(sigs, half_sigs, half_owners)
+    assert len(expected) > 1000
+    found = passages_module._candidates(sigs, 0.5, half_sigs, half_owners)
+    assert _pairs(found) == expected
+    assert list(map(tuple, found.tolist())) == sorted(expected)
+    assert _pairs(candidate_pairs(sigs)) == _datasketch_pairs(sigs, half_sigs[:0], half_owners[:0])
 
 
 def test_verify_accepts_copies_and_fragments_only():
