@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from archivist.passages import candidate_pairs, signatures
+from archivist.passages import candidate_pairs, signatures, sorted_unique
 
 PAGE_DUPLICATE_MIN = 75.0  # indel similarity; unrelated English pages score ~50-60
 MIN_PASSAGE_CHARS = 25
@@ -71,8 +71,8 @@ def group_signed_pages(pages: Sequence[PageQuality], sigs: np.ndarray,
                        block: int = TEXTS_PER_BLOCK) -> list[PageGroupMember]:
     """`group_pages` for a corpus too large to hold its texts: the pages' signatures
     (`page_signatures`, computed a batch at a time) find the candidates, and only the candidates'
-    texts are asked for, by index (`texts_of` returns them normalized), `block` pages of the
-    collection's order at a time, two blocks held at once (`_pair_scores`)."""
+    texts are asked for, by index (`texts_of` returns them normalized), about a `block` of
+    pages of the collection's order at a time (`_pair_scores`)."""
     if not pages:
         return []
     parent = list(range(len(pages)))
@@ -94,8 +94,8 @@ def group_signed_pages(pages: Sequence[PageQuality], sigs: np.ndarray,
     canonicals = [max(indexes, key=lambda i: (pages[i].mean_conf or 0.0, pages[i].words))
                   for indexes in groups.values()]
     canonical_of = {i: c for c, indexes in zip(canonicals, groups.values()) for i in indexes}
-    unscored = np.array([(c, i) for i, c in canonical_of.items()
-                         if i != c and (c, i) not in similar], dtype=np.int64).reshape(-1, 2)
+    unscored = np.array(sorted((c, i) for i, c in canonical_of.items()
+                               if i != c and (c, i) not in similar), dtype=np.int64).reshape(-1, 2)
     similar.update(_pair_scores(unscored, texts_of, block))
     members = []
     for canonical, indexes in zip(canonicals, groups.values()):
@@ -110,32 +110,38 @@ def group_signed_pages(pages: Sequence[PageQuality], sigs: np.ndarray,
 def _pair_scores(pairs: np.ndarray, texts_of: Callable[[list[int]], dict[int, str]],
                  block: int, cutoff: float = 0.0) -> Iterator[tuple[tuple[int, int], float]]:
     """fuzz.ratio of the pairs' texts that score at least `cutoff` (pages shorter than
-    MIN_PASSAGE_CHARS score 0), taken tile by tile: the pairs whose pages fall in one block of
-    `block` pages and another, so that only those two blocks' texts are held. Candidate pairs
-    run across the whole collection (a carbon may lie anywhere in the stream)."""
-    tiles = pairs // block
-    order = np.lexsort((tiles[:, 1], tiles[:, 0]))
-    pairs, tiles = pairs[order], tiles[order]
-    cuts = np.flatnonzero((tiles[1:] != tiles[:-1]).any(axis=1)) + 1
-    ends = np.unique(pairs)
-    held: dict[int, dict[int, str]] = {}
-    for tile in np.split(pairs, cuts) if len(pairs) else []:
-        bi, bj = (tile[0] // block).tolist()
-        held = {b: held[b] if b in held else texts_of(_in_block(ends, b, block))
-                for b in {bi, bj}}
-        texts = held[bi] | held[bj] if bi != bj else held[bi]
-        for chunk in np.array_split(tile, -(-len(tile) // PAIRS_PER_CALL)):
-            left = [texts[i] for i in chunk[:, 0].tolist()]
-            right = [texts[j] for j in chunk[:, 1].tolist()]
-            scores = process.cpdist(left, right, scorer=fuzz.ratio, score_cutoff=cutoff,
-                                    dtype=np.float64, workers=-1)
-            short = np.minimum([len(t) for t in left], [len(t) for t in right])
-            scores[short < MIN_PASSAGE_CHARS] = 0.0
-            for k in np.flatnonzero(scores >= cutoff).tolist():
-                yield (int(chunk[k, 0]), int(chunk[k, 1])), float(scores[k])
+    MIN_PASSAGE_CHARS score 0). `pairs` is sorted by its first column (as `candidate_pairs`
+    gives it); they are taken a block of `block` first pages at a time, whose texts are held
+    while, for each other block, the texts of the second pages there are read and scored.
+    Candidate pairs run across the whole collection (a carbon may lie anywhere in the
+    stream), so about a block of texts is what the verification holds, and no copy of all
+    the pairs is made."""
+    edges = np.searchsorted(pairs[:, 0], np.arange(0, pairs[:, 0].max(initial=0) + block + 1,
+                                                   block))
+    for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist()):
+        if lo == hi:
+            continue
+        first_block = pairs[lo:hi]
+        seconds = first_block[:, 1] // block
+        order = np.argsort(seconds, kind="stable")
+        first_block, seconds = first_block[order], seconds[order]
+        own = seconds == first_block[0, 0] // block
+        held = texts_of(sorted_unique(np.concatenate([first_block[:, 0],
+                                                      first_block[own, 1]])).tolist())
+        cuts = np.flatnonzero(seconds[1:] != seconds[:-1]) + 1
+        for tile, is_own in zip(np.split(first_block, cuts), own[np.r_[0, cuts]].tolist()):
+            texts = held if is_own else held | texts_of(sorted_unique(tile[:, 1]).tolist())
+            yield from _scored(tile, texts, cutoff)
 
 
-def _in_block(indexes: np.ndarray, b: int, block: int) -> list[int]:
-    """The sorted `indexes` that fall in block `b`."""
-    lo, hi = np.searchsorted(indexes, [b * block, (b + 1) * block])
-    return indexes[lo:hi].tolist()
+def _scored(pairs: np.ndarray, texts: dict[int, str], cutoff: float
+            ) -> Iterator[tuple[tuple[int, int], float]]:
+    for chunk in np.array_split(pairs, -(-len(pairs) // PAIRS_PER_CALL)):
+        left = [texts[i] for i in chunk[:, 0].tolist()]
+        right = [texts[j] for j in chunk[:, 1].tolist()]
+        scores = process.cpdist(left, right, scorer=fuzz.ratio, score_cutoff=cutoff,
+                                dtype=np.float64, workers=-1)
+        short = np.minimum([len(t) for t in left], [len(t) for t in right])
+        scores[short < MIN_PASSAGE_CHARS] = 0.0
+        for k in np.flatnonzero(scores >= cutoff).tolist():
+            yield (int(chunk[k, 0]), int(chunk[k, 1])), float(scores[k])

@@ -281,3 +281,16 @@ def test_an_index_finds_a_copy_whatever_else_is_looked_up_with_it():
     assert index.matches([other]) == []
     half = Passage("r:0", "r", 0, 0, FRONTIERS[:len(FRONTIERS) // 2])
     assert index.matches([half]) == [(0, 1)]
+
+
+@pytest.mark.parametrize("rows, halves", [(0, 0), (1, 0), (1, 2), (5, 0)])
+def test_too_few_or_empty_signatures_give_no_pairs(rows, halves):
+    """No rows, one row (with its own halves, which must not pair it with itself), and rows
+    whose signatures are all empty (texts under five characters)."""
+    sigs = np.full((rows, passages_module.NUM_PERM), passages_module.EMPTY, dtype=np.uint32)
+    if rows == 1:
+        sigs[0] = signatures([EDEN])[0]
+    found = passages_module._candidates(sigs, 0.5, sigs[[0] * halves] if halves else
+                                        sigs[:0], np.zeros(halves, dtype=np.int64))
+    assert found.shape == (0, 2) and found.dtype == np.int64
+    assert candidate_pairs(sigs).shape == (0, 2)
