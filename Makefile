@@ -29,7 +29,7 @@ bench: system-deps $(BENCH_STAMP)
 	$(PY) bench/pipeline_cost.py --scans ../shared/corpus/ehri-english ../shared/corpus/tapuscorpus-french --noop-pages 0 --repeats 3
 	$(PY) bench/duckdb_scale.py --words 10000000 --runs 5
 	$(PY) bench/assembly_scale.py --pages 1000 4000
-	$(PY) bench/assembly_scale.py --pages 1000 4000 16000 --letters
+	$(PY) bench/assembly_scale.py --pages 1000 16000 64000 --letters
 
 sample: $(STAMP)
 	$(PY) -m archivist.synth sample data/raw/synthetic
