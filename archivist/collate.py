@@ -18,8 +18,8 @@ from archivist.passages import candidate_pairs, signatures, sorted_unique
 
 PAGE_DUPLICATE_MIN = 75.0  # indel similarity; unrelated English pages score ~50-60
 MIN_PASSAGE_CHARS = 25
-# Pages whose texts one block holds when duplicates are confirmed (two blocks at once): ~3 KB a
-# page with its normalized copy, so ~60 MB.
+# Pages whose texts are held while duplicates are confirmed (a block of first pages, and of each
+# other block only the pages their pairs need): ~3 KB a page with its normalized copy, ~30-60 MB.
 TEXTS_PER_BLOCK = 10_000
 PAIRS_PER_CALL = 100_000  # pairs scored in one rapidfuzz call (their texts listed twice)
 
