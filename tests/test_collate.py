@@ -41,18 +41,18 @@ def test_from_signatures_only_the_candidates_texts_are_read():
     assert members == group_pages(pages)
 
 
-
 def _damaged(text: str, start: int, step: int = 7) -> str:
     return "".join("#" if k >= start and (k - start) % step == 0 else c
                    for k, c in enumerate(text))
 
 
 def test_the_groups_are_the_same_whatever_the_blocks_of_texts_held():
-    """Duplicates are confirmed two blocks of pages' texts at a time, the pairs taken tile by
-    tile: a carbon three blocks of one page away from its page, and a member joined through a
-    third page (x2 scores 71 against x, under 75, but 85.5 against x1, which scores 85.5
-    against x), must come out the same with one page a block and with all pages in one. The
-    signatures of the x pages are made equal so that all their pairs are candidates."""
+    """Duplicates are confirmed a block of first pages at a time, with only the texts their
+    pairs need from other blocks: a carbon three blocks of one page away from its page, and a
+    member joined through a third page (x2 scores 71 against x, under 75, but 85.5 against x1,
+    which scores 85.5 against x), must come out the same with one page a block and with all
+    pages in one. The signatures of the x pages are made equal so that all their pairs are
+    candidates."""
     x1 = _damaged(PAGE_A, 0)
     pages = [PageText("x2", _damaged(x1, 3), 60.0, 35), PageText("b", PAGE_B, 90.0, 35),
              PageText("c", PAGE_B[:20], 90.0, 4), PageText("x", PAGE_A, 91.0, 35),
