@@ -2,7 +2,7 @@ import duckdb
 import pytest
 
 import archivist.store
-from archivist.store import DERIVED_TABLES, JSON_COLUMNS, Store
+from archivist.store import JSON_COLUMNS, Store
 
 
 def _source(sid="s1", sha="aa"):
