@@ -10,10 +10,12 @@ The order of work is the archivist's:
 5. split the fused page stream into documents and describe each (`structure`, `metadata`).
 
 The corpus is read from the database a batch of pages at a time (`StoredCorpus`) and the rows
-leave a batch at a time (`derived_batches`): what is held for the whole collection is a few
-hundred bytes a page (its ids, quality and MinHash signature), the transcriptions (each read
-whole) and the longest document (held until the page after it), so that the nightly run's
-memory does not grow with the collection's text. Reads only; the caller writes.
+leave a batch at a time (`derived_batches`): what is held for the whole collection is about
+1 KB a page (its ids, quality, MinHash signature until the grouping, its group and place in
+the reading order: 1.1 KB at most, measured on 16,000 letters), the duplicate pages' candidate
+pairs, the transcriptions (each read whole) and the longest document (held until the page after
+it), so that the nightly run's memory does not grow with the collection's text. Reads only; the
+caller writes.
 """
 
 from __future__ import annotations
@@ -471,21 +473,20 @@ def _add_page_document(out: _Derived, doc: list[_FusedPage], century: int | None
 
 def _page_lines(page: StoredPage, fused: Fused) -> list[Line]:
     """The fused page as lines. Where the fused reading kept the page's own OCR layout, lines
-    keep their boxes and paragraphs their blank line; otherwise (a transcription was the best
-    copy) the transcription's line breaks stand."""
+    keep their boxes; otherwise (a transcription was the best copy) the transcription's line
+    breaks stand."""
     own = page.lines_of(fused.pivot_witness) or []
     by_no = {l.line_no: l for l in own}
     lines: list[Line] = []
-    last_line, last_par = None, None
+    last_line = None
     for t in fused.tokens:
         if t.line == last_line and lines:
             lines[-1].text += " " + t.text
             continue
         source = by_no.get(t.line)
-        par = source.par_no if source else None
         lines.append(Line(text=t.text, page_width=page.width,
                           box=source.box if source else None))
-        last_line, last_par = t.line, par
+        last_line = t.line
     return lines
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
-from archivist.passages import candidate_pairs, signatures, sorted_unique
+from archivist.passages import candidate_pairs, cpdist, signatures, sorted_unique
 
 PAGE_DUPLICATE_MIN = 75.0  # indel similarity; unrelated English pages score ~50-60
 MIN_PASSAGE_CHARS = 25
@@ -139,8 +139,7 @@ def _scored(pairs: np.ndarray, texts: dict[int, str], cutoff: float
     for chunk in np.array_split(pairs, -(-len(pairs) // PAIRS_PER_CALL)):
         left = [texts[i] for i in chunk[:, 0].tolist()]
         right = [texts[j] for j in chunk[:, 1].tolist()]
-        scores = process.cpdist(left, right, scorer=fuzz.ratio, score_cutoff=cutoff,
-                                dtype=np.float64, workers=-1)
+        scores = cpdist(left, right, fuzz.ratio, score_cutoff=cutoff, dtype=np.float64)
         short = np.minimum([len(t) for t in left], [len(t) for t in right])
         scores[short < MIN_PASSAGE_CHARS] = 0.0
         for k in np.flatnonzero(scores >= cutoff).tolist():

@@ -335,7 +335,7 @@ def _verify_normalized(norm, pairs: list[tuple[int, int]],
         return []
     left = [norm[i] for i, _ in pairs]
     right = [norm[j] for _, j in pairs]
-    ratio = _cpdist(left, right, fuzz.ratio, score_cutoff=min_ratio)  # 0 below the cutoff
+    ratio = cpdist(left, right, fuzz.ratio, score_cutoff=min_ratio)  # 0 below the cutoff
     partial = _fragment_scores(left, right, ratio < min_ratio)
     confirmed = []
     for (i, j), r, p in zip(pairs, ratio, partial):
@@ -354,18 +354,19 @@ def _fragment_scores(left: list[str], right: list[str], wanted: np.ndarray) -> n
     scores = np.full(len(left), -1.0, dtype=np.float32)
     idx = np.flatnonzero(wanted & (short <= CONTAINMENT_MAX_LENGTH_RATIO * long) & (short > 0))
     if len(idx):
-        lcs = _cpdist([left[k] for k in idx], [right[k] for k in idx], LCSseq.similarity)
+        lcs = cpdist([left[k] for k in idx], [right[k] for k in idx], LCSseq.similarity)
         idx = idx[lcs >= CONTAINMENT_MIN_LCS * short[idx]]
     if len(idx):
-        scores[idx] = _cpdist([left[k] for k in idx], [right[k] for k in idx], fuzz.partial_ratio)
+        scores[idx] = cpdist([left[k] for k in idx], [right[k] for k in idx], fuzz.partial_ratio)
     return scores
 
 
-def _cpdist(left: list[str], right: list[str], scorer, score_cutoff: float | None = None
-            ) -> np.ndarray:
-    """scorer(left[k], right[k]) for every k, in rapidfuzz's C++ on all cores."""
+def cpdist(left: list[str], right: list[str], scorer, score_cutoff: float | None = None,
+           dtype: type = np.float32) -> np.ndarray:
+    """scorer(left[k], right[k]) for every k, in rapidfuzz's C++ on all cores (float64 where
+    the scores are stored and rounded: `collate` keeps fuzz.ratio's own values)."""
     return process.cpdist(left, right, scorer=scorer, score_cutoff=score_cutoff,
-                          dtype=np.float32, workers=-1)
+                          dtype=dtype, workers=-1)
 
 
 # --------------------------------------------------------------------------
@@ -538,7 +539,7 @@ def _canonical_similarity(pairs: list[tuple[int, int]], norm: list[str]) -> list
         return []
     left = [norm[c] for c, _ in pairs]
     right = [norm[i] for _, i in pairs]
-    ratio = _cpdist(left, right, fuzz.ratio)
+    ratio = cpdist(left, right, fuzz.ratio)
     best = np.maximum(ratio, _fragment_scores(left, right, np.ones(len(pairs), dtype=bool)))
     return [round(float(s), 1) for s in best]
 
