@@ -223,9 +223,9 @@ def _candidates(sigs: np.ndarray, threshold: float, half_sigs: np.ndarray | None
                 half_owners: np.ndarray | None = None) -> np.ndarray:
     """candidate_pairs, plus (owner, j), smaller index first, for every row j that shares a band
     with one of the owner's half-signatures (what datasketch's `query` of the half finds)."""
-    bands, width = _bands(threshold, sigs.shape[1])
-    rows = _non_empty(sigs)
-    halves = np.empty(0, np.int64) if half_sigs is None else _non_empty(half_sigs)
+    bands, width = band_shape(threshold, sigs.shape[1])
+    rows = non_empty(sigs)
+    halves = np.empty(0, np.int64) if half_sigs is None else non_empty(half_sigs)
     owners = np.concatenate([rows, np.empty(0, np.int64) if half_sigs is None
                              else np.asarray(half_owners, np.int64)[halves]])
     n = max(len(sigs), 1)
@@ -251,7 +251,7 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.concatenate([[True], values[1:] != values[:-1]])] if len(values) else values
 
 
-def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+def band_shape(threshold: float, num_perm: int) -> tuple[int, int]:
     """The bands and rows per band that datasketch chooses for this threshold."""
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     return lsh.b, lsh.r
@@ -306,7 +306,8 @@ def _half_pairs(members: np.ndarray, starts: np.ndarray, row_counts: np.ndarray,
     return np.stack([np.minimum(rows, owners), np.maximum(rows, owners)], axis=1)
 
 
-def _non_empty(sigs: np.ndarray) -> np.ndarray:
+def non_empty(sigs: np.ndarray) -> np.ndarray:
+    """The rows with a signature: an empty one (a text under 5 characters) matches nothing."""
     return np.flatnonzero((sigs != EMPTY).any(axis=1))
 
 
@@ -434,10 +435,10 @@ class PassageIndex:
         signed = _Signed.of(passages, min_chars)
         self.norm = signed.norm
         self.lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        for row in _non_empty(signed.sigs):
+        for row in non_empty(signed.sigs):
             self.lsh.insert(signed.eligible[row], _sketch(signed.sigs[row]),
                             check_duplication=False)
-        for row in _non_empty(signed.half_sigs):
+        for row in non_empty(signed.half_sigs):
             self.lsh.insert((signed.eligible[signed.half_owners[row]], int(row)),
                             _sketch(signed.half_sigs[row]), check_duplication=False)
 
@@ -448,7 +449,7 @@ class PassageIndex:
         sigs = np.concatenate([signed.sigs, signed.half_sigs])
         offset = len(others)  # the indexed passages follow the others in `texts`
         pairs = set()
-        for row in _non_empty(sigs):
+        for row in non_empty(sigs):
             for key in self.lsh.query(_sketch(sigs[row])):
                 pairs.add((owners[row], offset + (key if isinstance(key, int) else key[0])))
         texts = signed.norm + self.norm
