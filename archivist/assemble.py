@@ -1,7 +1,7 @@
 """From witnesses to documents: the derived tables, recomputed from what is stored.
 
 The order of work is the archivist's:
-1. group rescans and carbons of one page (`collate.group_signed_pages`);
+1. group rescans and carbons of one page (`collate.duplicate_groups`);
 2. find where each transcription copies a page (`align.find_matches`), so that the transcription
    becomes one more witness of that page;
 3. fuse each page's witnesses into one reading (`fusion.fuse`), keeping every disagreement;
@@ -10,32 +10,38 @@ The order of work is the archivist's:
 5. split the fused page stream into documents and describe each (`structure`, `metadata`).
 
 The corpus is read from the database a batch of pages at a time (`StoredCorpus`) and the rows
-leave a batch at a time (`derived_batches`): what is held for the whole collection is about
-1 KB a page (its ids, quality, MinHash signature until the grouping, its group and place in
-the reading order: 1.1 KB at most, measured on 16,000 letters), the duplicate pages' candidate
-pairs, the transcriptions (each read whole) and the longest document (held until the page after
-it), so that the nightly run's memory does not grow with the collection's text. Reads only; the
-caller writes.
+leave a batch at a time (`derived_batches`). What concerns every page (its number in reading
+order, its MinHash band keys, the candidate duplicate pairs, its group and the groups' reading
+order) lies in temporary tables of the store's connection, which DuckDB spills to disk, not in
+Python: what Python holds for the whole collection is ~24 bytes a page while duplicates are
+confirmed (quality and union-find arrays), the confirmed duplicate pairs, the vocabulary of
+names, the transcriptions (each read whole) and the longest document (held until the page after
+it). It writes only temporary tables; the caller writes the rows.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import tee
 from typing import Iterator
 
+import duckdb
 import numpy as np
+import pyarrow as pa
 from rapidfuzz.distance import Levenshtein
 
 from archivist.align import Match, Token, find_matches, tokenize
-from archivist.collate import group_signed_pages, page_signatures
+from archivist.banding import StoredBands
+from archivist.collate import (TEXTS_PER_BLOCK, PageGroup, duplicate_groups,
+                               page_signatures)
 from archivist.collate import normalize as normalize_page
 from archivist.fusion import Copy, Fused, fuse, proper_names
 from archivist.metadata import describe
 from archivist.ocr import TextLine, lines_to_text
-from archivist.passages import NUM_PERM, PassageIndex, split_passages
+from archivist.passages import PassageIndex, split_passages
 from archivist.records import short_id
 from archivist.store import RANKED_OCR_WITNESSES, Store
 from archivist.structure import (Line, Segment, document_breaks, reading_text,
@@ -106,8 +112,8 @@ ROWS_PER_BATCH = 20_000  # derived rows handed to the writer at once
 
 @dataclass(slots=True)
 class PageEntry:
-    """What the assembly keeps of every page while it works through the corpus: its place in
-    reading order and its quality, not its text."""
+    """A page as the assembly's passes read it from the numbered pages: its ids and quality,
+    not its text."""
     page_id: str
     witness_id: str  # its newest OCR witness
     width: int | None
@@ -116,24 +122,121 @@ class PageEntry:
     source_pages: int
 
 
+@dataclass(slots=True)
+class StreamedGroup:
+    """A duplicate group at its place in the reading order."""
+    seq: int
+    canonical: PageEntry
+    members: list[PageEntry]  # in reading order, the canonical among them
+    similarity: list[float]  # each member's to the canonical, rounded (100 for itself)
+
+
+# The temporary tables of a rebuild: the pages numbered, then the groups in reading order.
+_PAGES, _STREAM = "assembly_pages", "assembly_stream"
+_ENTRY = "page_id, witness_id, width, mean_conf, words, source_pages"  # PageEntry's columns
+
 class StoredCorpus:
     """The witnesses of a Store, read a batch of pages at a time: the assembly never holds the
-    whole corpus, so its memory does not grow with the collection's text."""
+    whole corpus, so its memory does not grow with the collection's text. The collection's
+    pages are numbered, grouped and ordered in temporary tables of the store's connection
+    (`number_pages`, `order_stream`), which the passes read a batch at a time: a list of a
+    million pages' ids and groups would itself be a gigabyte."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def page_entries(self) -> list[PageEntry]:
-        """Every page with its newest OCR witness, in reading order (source path, page)."""
-        rows = self.store.query(f"""
+    def number_pages(self) -> int:
+        """Every page with its newest OCR witness, numbered from 0 in reading order (source
+        path, page); the number of pages."""
+        self.store.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {_PAGES} AS
             WITH latest AS ({RANKED_OCR_WITNESSES})
-            SELECT p.page_id, l.witness_id, p.width, p.mean_conf,
-                   (SELECT count(*) FROM words wd WHERE wd.witness_id = l.witness_id),
+            SELECT row_number() OVER (ORDER BY s.path, p.page_index) - 1 AS position,
+                   p.page_id, l.witness_id, p.width, p.mean_conf,
+                   (SELECT count(*) FROM words wd WHERE wd.witness_id = l.witness_id) AS words,
                    (SELECT count(*) FROM pages q WHERE q.source_id = p.source_id)
+                       AS source_pages
             FROM pages p JOIN sources s USING (source_id)
             JOIN latest l ON l.page_id = p.page_id AND l.rank = 1
-            ORDER BY s.path, p.page_index""")
-        return [PageEntry(*r) for r in rows]
+            ORDER BY position""")
+        return self.store.query(f"SELECT count(*) FROM {_PAGES}")[0][0]
+
+    def entries(self, start: int, stop: int) -> list[PageEntry]:
+        """The pages numbered start to stop - 1."""
+        return [PageEntry(*r) for r in self.store.query(
+            f"SELECT {_ENTRY} FROM {_PAGES} WHERE position >= ? AND position < ? "
+            "ORDER BY position", [start, stop])]
+
+    def quality(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every page's mean confidence (0 where unknown) and words, by number: what chooses
+        a duplicate group's canonical page."""
+        found = self.store.con.execute(f"SELECT coalesce(mean_conf, 0.0) AS conf, words "
+                                       f"FROM {_PAGES} ORDER BY position").fetchnumpy()
+        return np.asarray(found["conf"], np.float64), np.asarray(found["words"], np.int64)
+
+    def normalized_texts(self, positions: list[int]) -> dict[int, str]:
+        """The texts of these pages (by number) that confirm duplicates, normalized, read a
+        batch at a time."""
+        texts: dict[int, str] = {}
+        for start in range(0, len(positions), PAGES_PER_BATCH):
+            texts.update((i, normalize_page(text)) for i, text in self.store.query(
+                f"SELECT p.position, coalesce(w.text, '') FROM {_PAGES} p "
+                "LEFT JOIN witnesses w USING (witness_id) "
+                "WHERE p.position IN (SELECT unnest(?))",
+                [positions[start:start + PAGES_PER_BATCH]]))
+        return texts
+
+    def order_stream(self, groups: list[PageGroup]) -> int:
+        """The reading order of the duplicate groups (a page alone is a group of one); the
+        number of groups.
+
+        A group stands where its member from the longest source stands: a loose carbon of
+        page 4 belongs after page 3 of the ribbon copy, not wherever its file name sorts."""
+        members = [(i, g.canonical, s) for g in groups for i, s in g.members]
+        table = pa.table({"position": pa.array([m[0] for m in members], pa.int64()),
+                          "canonical": pa.array([m[1] for m in members], pa.int64()),
+                          "similarity": pa.array([m[2] for m in members], pa.float64())})
+        con = self.store.con
+        con.register("_duplicate_members", table)
+        try:
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE {_STREAM} AS
+                WITH member AS (
+                    SELECT p.*, coalesce(g.canonical, p.position) AS canonical,
+                           coalesce(g.similarity, 100.0) AS similarity
+                    FROM {_PAGES} p LEFT JOIN _duplicate_members g USING (position)),
+                anchored AS (
+                    SELECT canonical, row_number() OVER (ORDER BY anchor) - 1 AS seq
+                    FROM (SELECT canonical,
+                                 first(position ORDER BY source_pages DESC, position) AS anchor
+                          FROM member GROUP BY canonical))
+                SELECT a.seq, m.* FROM member m JOIN anchored a USING (canonical)
+                ORDER BY a.seq, m.position""")
+        finally:
+            con.unregister("_duplicate_members")
+        con.execute(f"DROP TABLE {_PAGES}")
+        return self.store.query(f"SELECT coalesce(max(seq) + 1, 0) FROM {_STREAM}")[0][0]
+
+    def stream(self, start: int, stop: int) -> list[StreamedGroup]:
+        """The groups at places start to stop - 1 of the reading order."""
+        groups: list[StreamedGroup] = []
+        for seq, position, canonical, similarity, *entry in self.store.query(
+                f"SELECT seq, position, canonical, similarity, {_ENTRY} FROM {_STREAM} "
+                "WHERE seq >= ? AND seq < ? ORDER BY seq, position", [start, stop]):
+            if not groups or groups[-1].seq != seq:
+                groups.append(StreamedGroup(seq, None, [], []))  # type: ignore[arg-type]
+            group = groups[-1]
+            group.members.append(PageEntry(*entry))
+            group.similarity.append(similarity)
+            if position == canonical:
+                group.canonical = group.members[-1]
+        return groups
+
+    def drop_tables(self) -> None:
+        """The temporary tables (also gone when the connection closes)."""
+        with contextlib.suppress(duckdb.Error):
+            for table in (_PAGES, _STREAM):
+                self.store.con.execute(f"DROP TABLE IF EXISTS {table}")
 
     def texts(self, witness_ids: list[str]) -> dict[str, str]:
         """These witnesses' texts (the duplicate-page check reads only its candidates')."""
@@ -305,87 +408,68 @@ def derived_batches(corpus: StoredCorpus, *, century: int | None = None
     needs the whole collection (the vocabulary of names, the duplicate pages); the second
     fuses each canonical page in reading order with its duplicates and transcribed copies,
     and hands on each document as soon as the next page opens another."""
-    entries = corpus.page_entries()
-    texts = _Transcriptions(corpus.transcriptions())
-    names, signatures = _survey(corpus, entries, texts)
-    out = _Derived()
-    group_of, stream = _page_groups(corpus, entries, signatures, out)
-    del entries, signatures  # the stream and the groups hold what is needed of them
-    fused_pages = _fused_stream(corpus, stream, group_of, texts, names, out)
-    for doc in _documents(fused_pages):
-        _add_page_document(out, doc, century, names)
-        if out.size() >= ROWS_PER_BATCH:
-            yield out.take()
-    for t in texts.all:
-        for chunk in _uncovered_chunks(texts.tokens[t.witness_id], texts.covered[t.witness_id]):
-            _add_transcription_document(out, t, chunk, names, century)
-    yield out.take()
+    bands = StoredBands(corpus.store.con, "assembly_page")
+    try:
+        pages = corpus.number_pages()
+        texts = _Transcriptions(corpus.transcriptions())
+        names = _survey(corpus, pages, texts, bands)
+        groups = duplicate_groups(*corpus.quality(), bands.pair_blocks(TEXTS_PER_BLOCK),
+                                  corpus.normalized_texts)
+        bands.drop()
+        stream = corpus.order_stream(groups)
+        del groups
+        out = _Derived()
+        for doc in _documents(_fused_stream(corpus, stream, texts, names, out)):
+            _add_page_document(out, doc, century, names)
+            if out.size() >= ROWS_PER_BATCH:
+                yield out.take()
+        for t in texts.all:
+            for chunk in _uncovered_chunks(texts.tokens[t.witness_id],
+                                           texts.covered[t.witness_id]):
+                _add_transcription_document(out, t, chunk, names, century)
+        yield out.take()
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            bands.drop()
+        corpus.drop_tables()
 
 
-def _survey(corpus: StoredCorpus, entries: list[PageEntry], texts: _Transcriptions
-            ) -> tuple[Counter, np.ndarray]:
+def _survey(corpus: StoredCorpus, pages: int, texts: _Transcriptions, bands: StoredBands
+            ) -> Counter:
     """The first pass: the collection's vocabulary of names (words capitalised inside a
-    sentence, counted over every page and transcription as one stream) and each page's
-    MinHash signature."""
+    sentence, counted over every page and transcription as one stream); each page's MinHash
+    band keys go to `bands`."""
     names: Counter = Counter()
     last: list[Token] = []  # the word before the batch: names are words inside a sentence
-    signatures = [np.empty((0, NUM_PERM), np.uint32)]
-    for batch in _batched(entries, PAGES_PER_BATCH):
-        pages = corpus.pages(batch, full=False)
-        tokens = last + [t for p in pages for t in p.tokens()]
+    for start in range(0, pages, PAGES_PER_BATCH):
+        batch = corpus.pages(corpus.entries(start, start + PAGES_PER_BATCH), full=False)
+        tokens = last + [t for p in batch for t in p.tokens()]
         names += proper_names(tokens)
         last = tokens[-1:]
-        signatures.append(page_signatures([p.ocr_text for p in pages]))
+        bands.add(start, page_signatures([p.ocr_text for p in batch]))
     for tokens in texts.tokens.values():
         names += proper_names(last + tokens)
         last = tokens[-1:] or last
-    return names, np.concatenate(signatures)
+    return names
 
 
-def _page_groups(corpus: StoredCorpus, entries: list[PageEntry], signatures: np.ndarray,
-                 out: _Derived) -> tuple[dict[str, list[PageEntry]], list[PageEntry]]:
-    """Rescans and carbons grouped (`page_groups` rows): each canonical page's group, and the
-    canonical pages in reading order."""
-    members = group_signed_pages(entries, signatures,
-                                 lambda wanted: _normalized_texts(corpus, entries, wanted))
-    out.rows["page_groups"] = [vars(m) | {} for m in members]
-    canonical_of = _canonical_of(members)
-    group_of: dict[str, list[PageEntry]] = defaultdict(list)
-    for entry in entries:
-        group_of[canonical_of.get(entry.page_id, entry.page_id)].append(entry)
-    return group_of, _page_stream(entries, canonical_of)
-
-
-def _batched(items: list, size: int) -> Iterator[list]:
-    """The items, `size` at a time, in order."""
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _normalized_texts(corpus: StoredCorpus, entries: list[PageEntry], wanted: list[int]
-                      ) -> dict[int, str]:
-    """The texts that confirm duplicate pages, read a batch at a time."""
-    texts: dict[int, str] = {}
-    for batch in _batched(wanted, PAGES_PER_BATCH):
-        by_witness = corpus.texts([entries[i].witness_id for i in batch])
-        texts.update({i: normalize_page(by_witness.get(entries[i].witness_id, ""))
-                      for i in batch})
-    return texts
-
-
-def _fused_stream(corpus: StoredCorpus, stream: list[PageEntry],
-                  group_of: dict[str, list[PageEntry]], texts: _Transcriptions,
-                  names: Counter, out: _Derived) -> Iterator[_FusedPage]:
+def _fused_stream(corpus: StoredCorpus, groups: int, texts: _Transcriptions, names: Counter,
+                  out: _Derived) -> Iterator[_FusedPage]:
     """Each canonical page in reading order, fused from every scan of it (its duplicates
-    wherever they stand, its earlier OCR passes) and every transcribed copy."""
-    for batch in _batched(stream, PAGES_PER_BATCH):
-        loaded = {p.page_id: p for p in corpus.pages(
-            [m for entry in batch for m in group_of[entry.page_id]])}
-        candidates = texts.candidates([loaded[entry.page_id] for entry in batch])
-        for entry in batch:
+    wherever they stand, its earlier OCR passes) and every transcribed copy; its group's
+    `page_groups` rows."""
+    for start in range(0, groups, PAGES_PER_BATCH):
+        batch = corpus.stream(start, start + PAGES_PER_BATCH)
+        loaded = {p.page_id: p for p in corpus.pages([m for g in batch for m in g.members])}
+        candidates = texts.candidates([loaded[g.canonical.page_id] for g in batch])
+        for group in batch:
+            entry = group.canonical
             page = loaded[entry.page_id]
             copies, own = [], []
-            for member in group_of[entry.page_id]:
+            for member, similarity in zip(group.members, group.similarity):
+                out.rows["page_groups"].append({
+                    "group_id": "g" + entry.page_id, "page_id": member.page_id,
+                    "is_canonical": member is entry, "similarity": similarity})
                 p = loaded[member.page_id]
                 copies.append(Copy(p.tokens(), p.witness_id))
                 if p is page:
@@ -398,7 +482,7 @@ def _fused_stream(corpus: StoredCorpus, stream: list[PageEntry],
             yield _FusedPage(entry.page_id, _page_lines(page, fused),
                              "\n".join(_lines_of(fused.tokens)), fused.variants, page.nontext,
                              [c.witness_id for c in copies],
-                             [m.page_id for m in group_of[entry.page_id]])
+                             [m.page_id for m in group.members])
 
 
 def _documents(pages: Iterator[_FusedPage]) -> Iterator[list[_FusedPage]]:
@@ -605,26 +689,6 @@ def _add_variants(rows: dict, doc_id: str, page_id: str | None, variants: list) 
             "variant_id": short_id("v", doc_id, page_id, v.position, v.chosen, n),
             "document_id": doc_id, "page_id": page_id, "position": v.position,
             "chosen": v.chosen, "alternatives": v.alternatives, "margin": v.margin})
-
-
-def _page_stream(pages: list[PageEntry], canonical_of: dict[str, str]) -> list[PageEntry]:
-    """One page per duplicate group, in reading order.
-
-    A group stands where its member from the longest source stands: a loose carbon of page 4
-    belongs after page 3 of the ribbon copy, not wherever its file name sorts.
-    """
-    by_id = {p.page_id: p for p in pages}
-    anchor: dict[str, tuple[int, int]] = {}
-    for position, page in enumerate(pages):
-        group = canonical_of.get(page.page_id, page.page_id)
-        rank = (-page.source_pages, position)
-        anchor[group] = min(anchor.get(group, rank), rank)
-    return [by_id[g] for g in sorted(anchor, key=lambda g: anchor[g][1])]
-
-
-def _canonical_of(members: list) -> dict[str, str]:
-    canonical = {m.group_id: m.page_id for m in members if m.is_canonical}
-    return {m.page_id: canonical[m.group_id] for m in members}
 
 
 def transcription_lines(lines: list[TextLine]) -> list[Line]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -51,77 +51,90 @@ def group_pages(pages: list[PageText]) -> list[PageGroupMember]:
     threshold 0.5, and near-linear in the number of pages); each is confirmed by alignment.
     """
     texts = [normalize(p.text) for p in pages]
-    return group_signed_pages(pages, signatures(texts),
-                              lambda wanted: {i: texts[i] for i in wanted})
+    groups = duplicate_groups(
+        np.array([p.mean_conf or 0.0 for p in pages]), np.array([p.words for p in pages]),
+        pair_blocks(candidate_pairs(signatures(texts)), TEXTS_PER_BLOCK),
+        lambda wanted: {i: texts[i] for i in wanted})
+    return group_members([p.page_id for p in pages], groups)
+
+
+def group_members(page_ids: list[str], groups: list[PageGroup]) -> list[PageGroupMember]:
+    """Every page as a member of its group (a page in none is a group of its own)."""
+    in_group = {i: (group.canonical, similarity) for group in groups
+                for i, similarity in group.members}
+    members = []
+    for i, page_id in enumerate(page_ids):
+        canonical, similarity = in_group.get(i, (i, 100.0))
+        members.append(PageGroupMember("g" + page_ids[canonical], page_id, i == canonical,
+                                       similarity))
+    return members
 
 
 def page_signatures(texts: list[str]) -> np.ndarray:
-    """The MinHash signatures `group_signed_pages` takes, one row per page text."""
+    """The MinHash signatures whose candidate pairs `duplicate_groups` takes, one row per page
+    text."""
     return signatures([normalize(t) for t in texts])
 
 
-class PageQuality(Protocol):
-    page_id: str
-    mean_conf: float | None
-    words: int
+@dataclass(frozen=True)
+class PageGroup:
+    """A page and its duplicates, by their numbers in the collection's order."""
+    canonical: int
+    members: list[tuple[int, float]]  # every page of the group, the canonical too, in order,
+    # with its similarity to the canonical (100 for the canonical itself), rounded to 0.1
 
 
-def group_signed_pages(pages: Sequence[PageQuality], sigs: np.ndarray,
-                       texts_of: Callable[[list[int]], dict[int, str]],
-                       block: int = TEXTS_PER_BLOCK) -> list[PageGroupMember]:
-    """`group_pages` for a corpus too large to hold its texts: the pages' signatures
-    (`page_signatures`, computed a batch at a time) find the candidates, and only the candidates'
-    texts are asked for, by index (`texts_of` returns them normalized), about a `block` of
-    pages of the collection's order at a time (`_pair_scores`)."""
-    if not pages:
-        return []
-    parent = list(range(len(pages)))
+def pair_blocks(pairs: np.ndarray, block: int) -> Iterator[np.ndarray]:
+    """Sorted pairs cut into the arrays `duplicate_groups` takes: one per block of `block`
+    first pages."""
+    firsts = pairs[:, 0] // block
+    cuts = np.flatnonzero(firsts[1:] != firsts[:-1]) + 1
+    yield from (part for part in np.split(pairs, cuts) if len(part))
+
+
+def duplicate_groups(mean_conf: np.ndarray, words: np.ndarray,
+                     blocks: Iterable[np.ndarray], texts_of: Callable[[list[int]], dict[int, str]],
+                     block: int = TEXTS_PER_BLOCK) -> list[PageGroup]:
+    """The groups of more than one page, for a corpus too large to hold its texts or its
+    candidate pairs: the pages are known by number (`mean_conf`, 0 for unknown, and `words`
+    choose the canonical page, the best-read one), the candidate pairs (i < j) arrive a block
+    of `block` first pages at a time (`pair_blocks`, `banding.StoredBands.pair_blocks`), and
+    only the candidates' texts are asked for, by number (`texts_of` returns them normalized),
+    about a block at a time (`_pair_scores`). What is held for the whole corpus is a number a
+    page and the pairs that were confirmed."""
+    parent = np.arange(len(mean_conf))
 
     def find(i: int) -> int:
         while parent[i] != i:
             parent[i] = parent[parent[i]]
-            i = parent[i]
+            i = int(parent[i])
         return i
 
     similar: dict[tuple[int, int], float] = {}
-    pairs = candidate_pairs(sigs, threshold=0.5)
-    for (i, j), score in _pair_scores(pairs, texts_of, block, PAGE_DUPLICATE_MIN):
+    for (i, j), score in _pair_scores(blocks, texts_of, block, PAGE_DUPLICATE_MIN):
         similar[(i, j)] = similar[(j, i)] = score
         parent[find(j)] = find(i)
     groups: dict[int, list[int]] = {}
-    for i in range(len(pages)):
+    for i in sorted({i for pair in similar for i in pair}):
         groups.setdefault(find(i), []).append(i)
-    canonicals = [max(indexes, key=lambda i: (pages[i].mean_conf or 0.0, pages[i].words))
+    canonicals = [max(indexes, key=lambda i: (mean_conf[i], words[i]))
                   for indexes in groups.values()]
-    canonical_of = {i: c for c, indexes in zip(canonicals, groups.values()) for i in indexes}
-    unscored = np.array(sorted((c, i) for i, c in canonical_of.items()
-                               if i != c and (c, i) not in similar), dtype=np.int64).reshape(-1, 2)
-    similar.update(_pair_scores(unscored, texts_of, block))
-    members = []
-    for canonical, indexes in zip(canonicals, groups.values()):
-        group_id = "g" + pages[canonical].page_id
-        for i in indexes:
-            similarity = 100.0 if i == canonical else similar[(canonical, i)]
-            members.append(PageGroupMember(group_id, pages[i].page_id, i == canonical,
-                                           round(similarity, 1)))
-    return members
+    unscored = np.array(sorted((c, i) for c, indexes in zip(canonicals, groups.values())
+                               for i in indexes if i != c and (c, i) not in similar),
+                        dtype=np.int64).reshape(-1, 2)
+    similar.update(_pair_scores(pair_blocks(unscored, block), texts_of, block))
+    return [PageGroup(c, [(i, 100.0 if i == c else round(similar[(c, i)], 1)) for i in indexes])
+            for c, indexes in zip(canonicals, groups.values())]
 
 
-def _pair_scores(pairs: np.ndarray, texts_of: Callable[[list[int]], dict[int, str]],
+def _pair_scores(blocks: Iterable[np.ndarray], texts_of: Callable[[list[int]], dict[int, str]],
                  block: int, cutoff: float = 0.0) -> Iterator[tuple[tuple[int, int], float]]:
     """fuzz.ratio of the pairs' texts that score at least `cutoff` (pages shorter than
-    MIN_PASSAGE_CHARS score 0). `pairs` is sorted by its first column (as `candidate_pairs`
-    gives it); they are taken a block of `block` first pages at a time, whose texts are held
-    while, for each other block, the texts of the second pages there are read and scored.
-    Candidate pairs run across the whole collection (a carbon may lie anywhere in the
-    stream), so about a block of texts is what the verification holds, and no copy of all
-    the pairs is made."""
-    edges = np.searchsorted(pairs[:, 0], np.arange(0, pairs[:, 0].max(initial=0) + block + 1,
-                                                   block))
-    for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist()):
-        if lo == hi:
-            continue
-        first_block = pairs[lo:hi]
+    MIN_PASSAGE_CHARS score 0). Each of `blocks` holds the pairs of a block of `block` first
+    pages, whose texts are held while, for each other block, the texts of the second pages
+    there are read and scored. Candidate pairs run across the whole collection (a carbon may
+    lie anywhere in the stream), so about a block of texts is what the verification holds."""
+    for first_block in blocks:
         seconds = first_block[:, 1] // block
         order = np.argsort(seconds, kind="stable")
         first_block, seconds = first_block[order], seconds[order]

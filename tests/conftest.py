@@ -41,13 +41,13 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def query_db(db: Path, sql: str) -> list[tuple]:
+def query_db(db: Path, sql: str, params: list | None = None) -> list[tuple]:
     """Rows of one query on a finished run's database, read-only, the connection closed."""
     import duckdb
 
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
 

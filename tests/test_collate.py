@@ -1,5 +1,8 @@
-from archivist.collate import (PageText, group_pages, group_signed_pages, normalize,
-                               page_signatures)
+import numpy as np
+
+from archivist.collate import (PageGroupMember, PageText, duplicate_groups, group_members,
+                               group_pages, normalize, page_signatures, pair_blocks)
+from archivist.passages import candidate_pairs
 
 PAGE_A = ("Mr. Eden pointed out to M. Stalin that in the meantime the Japanese might adopt "
           "the policy of dealing with their enemies piecemeal and that the next few months "
@@ -36,9 +39,18 @@ def test_from_signatures_only_the_candidates_texts_are_read():
         asked.extend(wanted)
         return {i: normalize(pages[i].text) for i in wanted}
 
-    members = group_signed_pages(pages, page_signatures([p.text for p in pages]), texts_of)
+    members = _members(pages, page_signatures([p.text for p in pages]), texts_of)
     assert sorted(asked) == [0, 2]
     assert members == group_pages(pages)
+
+
+def _members(pages: list[PageText], sigs: np.ndarray, texts_of, block: int = 10_000
+             ) -> list[PageGroupMember]:
+    """group_pages from signatures, through duplicate_groups as the assembly calls it."""
+    groups = duplicate_groups(np.array([p.mean_conf for p in pages]),
+                              np.array([p.words for p in pages]),
+                              pair_blocks(candidate_pairs(sigs), block), texts_of, block)
+    return group_members([p.page_id for p in pages], groups)
 
 
 def _damaged(text: str, start: int, step: int = 7) -> str:
@@ -66,9 +78,9 @@ def test_the_groups_are_the_same_whatever_the_blocks_of_texts_held():
         loads.append(wanted)
         return {i: normalize(pages[i].text) for i in wanted}
 
-    one_block = group_signed_pages(pages, sigs, texts_of, block=len(pages))
+    one_block = _members(pages, sigs, texts_of, block=len(pages))
     loads.clear()
-    per_page = group_signed_pages(pages, sigs, texts_of, block=1)
+    per_page = _members(pages, sigs, texts_of, block=1)
     assert max(len(w) for w in loads) == 1 and len(loads) > 2
     assert per_page == one_block
     members = {m.page_id: m for m in one_block}

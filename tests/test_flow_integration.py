@@ -63,6 +63,23 @@ def test_ribbon_and_carbon_of_the_last_page_form_one_group(first_run):
     assert any("carbon" in p for p in paths) and any("ribbon" in p for p in paths)
 
 
+def test_the_loose_carbon_of_page_4_is_read_after_page_3_not_where_its_file_sorts(first_run):
+    """halifax_carbon_p4.jpg sorts before halifax_ribbon.tif; its group stands where the ribbon
+    copy's page 4 stands, so the letter reads pages 1-4 in order as one document."""
+    db, _ = first_run
+    scans = dict(_q(db, "SELECT p.page_id, if(s.path LIKE '%carbon%', 'carbon', "
+                        "'ribbon ' || p.page_index) FROM pages p JOIN sources s USING (source_id) "
+                        "WHERE s.path NOT LIKE '%.txt'"))
+    assert len(scans) == 5
+    assert len({r[0] for r in _q(db, "SELECT document_id FROM pages WHERE page_id IN "
+                                     "(SELECT unnest(?))", [list(scans)])}) == 1
+    read = [scans[r[0]] for r in _q(db, "SELECT page_id FROM segments WHERE page_id IN "
+                                        "(SELECT unnest(?)) GROUP BY page_id ORDER BY min(seq)",
+                                    [list(scans)])]
+    assert read[:3] == ["ribbon 0", "ribbon 1", "ribbon 2"]
+    assert read[3:] in (["ribbon 3"], ["carbon"])
+
+
 def test_transcription_passages_are_aligned_to_pages(first_run):
     db, _ = first_run
     (n_pages,) = _q(db, "SELECT count(DISTINCT page_id) FROM alignments")[0]
