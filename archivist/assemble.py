@@ -44,8 +44,8 @@ from archivist.ocr import TextLine, lines_to_text
 from archivist.passages import PassageIndex, split_passages
 from archivist.records import short_id
 from archivist.store import RANKED_OCR_WITNESSES, Store
-from archivist.structure import (Line, Segment, document_breaks, reading_text,
-                                 segment_document)
+from archivist.structure import (Line, Segment, page_segments, reading_text,
+                                 segment_document, segmented_breaks)
 
 MIN_MATCH_TOKENS = 15  # shorter repeats are formulae ("you will remember that"), not copies
 MIN_MATCH_SCORE = 70.0
@@ -346,6 +346,7 @@ class _FusedPage:
     needs (a document of hundreds of pages is held whole until the page after it)."""
     page_id: str
     lines: list[Line]
+    segments: list[Segment]  # the page segmented on its own (`structure.page_segments`)
     text: str
     variants: list
     nontext: Nontext
@@ -479,17 +480,18 @@ def _fused_stream(corpus: StoredCorpus, groups: int, texts: _Transcriptions, nam
                                       out)
             fused = fuse(copies, _names_outside(names, copies))
             _add_passage_group(out, "g" + entry.page_id, copies, fused)
-            yield _FusedPage(entry.page_id, _page_lines(page, fused),
+            lines = _page_lines(page, fused)
+            yield _FusedPage(entry.page_id, lines, page_segments(lines),
                              "\n".join(_lines_of(fused.tokens)), fused.variants, page.nontext,
                              [c.witness_id for c in copies],
                              [m.page_id for m in group.members])
 
 
 def _documents(pages: Iterator[_FusedPage]) -> Iterator[list[_FusedPage]]:
-    """The stream of fused pages cut into documents as it is read (`document_breaks` looks
+    """The stream of fused pages cut into documents as it is read (`segmented_breaks` looks
     one page back)."""
     ahead, behind = tee(pages)
-    breaks = document_breaks(p.lines for p in ahead)
+    breaks = segmented_breaks(p.segments for p in ahead)
     doc: list[_FusedPage] = []
     for page, opens in zip(behind, breaks):
         if opens and doc:
@@ -542,8 +544,9 @@ def _add_page_document(out: _Derived, doc: list[_FusedPage], century: int | None
     canonical page)."""
     doc_id = short_id("d", doc[0].page_id)
     page_ids = [p.page_id for p in doc]
-    segments = segment_document([Line(line.text, i, line.box, line.page_width)
-                                 for i, page in enumerate(doc) for line in page.lines])
+    segments = doc[0].segments if len(doc) == 1 else segment_document(
+        [Line(line.text, i, line.box, line.page_width)
+         for i, page in enumerate(doc) for line in page.lines])
     witnesses = sorted({w for p in doc for w in p.witnesses})
     _add_document(out.rows, doc_id, segments, page_ids, witnesses, century, names,
                   kept_out=_nontext_segments([p.nontext for p in doc]))
