@@ -181,6 +181,9 @@ MULTIWORD_PLACES = (
     "Irish Free State", "Free City of Danzig", "Saudi Arabia", "South Africa",
     "Union of South Africa", "New Zealand", "Czecho-Slovakia", "U.S.S.R.", "U.S.A.", "U.K.",
 )
+# Longest first: "Union of South Africa" takes its span before "South Africa" can (_Collector).
+_MULTIWORD_PLACE_PATTERNS = [(place, re.compile(rf"(?<![\w]){re.escape(place)}(?![\w])"))
+                             for place in sorted(MULTIWORD_PLACES, key=len, reverse=True)]
 
 
 def _unique(values) -> list[str]:
@@ -917,9 +920,10 @@ def _add_org(found: _Collector, text: str, start: int, end: int, index: int) -> 
 def _places(found: _Collector, texts: dict[int, str], segments: list[Segment],
             meta: DocumentMeta, people: set[str]) -> None:
     for index, text in texts.items():
-        for place in sorted(MULTIWORD_PLACES, key=len, reverse=True):
-            for match in re.finditer(rf"(?<![\w]){re.escape(place)}(?![\w])", text):
-                found.add("place", match.group(0), place, index, match.span())
+        for place, pattern in _MULTIWORD_PLACE_PATTERNS:
+            if place in text:  # a substring test first: most texts name none of them
+                for match in pattern.finditer(text):
+                    found.add("place", match.group(0), place, index, match.span())
         for match in re.finditer(r"(?<![\w\-])[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?![\w\-])", text):
             if match.group(0) in GAZETTEER:
                 found.add("place", match.group(0), match.group(0), index, match.span())
