@@ -25,7 +25,7 @@ import contextlib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from itertools import tee
+from itertools import groupby, tee
 from typing import Iterator
 
 import duckdb
@@ -125,7 +125,6 @@ class PageEntry:
 @dataclass(slots=True)
 class StreamedGroup:
     """A duplicate group at its place in the reading order."""
-    seq: int
     canonical: PageEntry
     members: list[PageEntry]  # in reading order, the canonical among them
     similarity: list[float]  # each member's to the canonical, rounded (100 for itself)
@@ -219,17 +218,16 @@ class StoredCorpus:
 
     def stream(self, start: int, stop: int) -> list[StreamedGroup]:
         """The groups at places start to stop - 1 of the reading order."""
-        groups: list[StreamedGroup] = []
-        for seq, position, canonical, similarity, *entry in self.store.query(
-                f"SELECT seq, position, canonical, similarity, {_ENTRY} FROM {_STREAM} "
-                "WHERE seq >= ? AND seq < ? ORDER BY seq, position", [start, stop]):
-            if not groups or groups[-1].seq != seq:
-                groups.append(StreamedGroup(seq, None, [], []))  # type: ignore[arg-type]
-            group = groups[-1]
-            group.members.append(PageEntry(*entry))
-            group.similarity.append(similarity)
-            if position == canonical:
-                group.canonical = group.members[-1]
+        rows = self.store.query(
+            f"SELECT seq, position = canonical, similarity, {_ENTRY} FROM {_STREAM} "
+            "WHERE seq >= ? AND seq < ? ORDER BY seq, position", [start, stop])
+        groups = []
+        for _, group in groupby(rows, key=lambda row: row[0]):
+            members = [(is_canonical, similarity, PageEntry(*entry))
+                       for _, is_canonical, similarity, *entry in group]
+            groups.append(StreamedGroup(
+                next(entry for is_canonical, _, entry in members if is_canonical),
+                [entry for *_, entry in members], [similarity for _, similarity, _ in members]))
         return groups
 
     def drop_tables(self) -> None:
@@ -417,10 +415,10 @@ def derived_batches(corpus: StoredCorpus, *, century: int | None = None
         groups = duplicate_groups(*corpus.quality(), bands.pair_blocks(TEXTS_PER_BLOCK),
                                   corpus.normalized_texts)
         bands.drop()
-        stream = corpus.order_stream(groups)
+        places = corpus.order_stream(groups)
         del groups
         out = _Derived()
-        for doc in _documents(_fused_stream(corpus, stream, texts, names, out)):
+        for doc in _documents(_fused_stream(corpus, places, texts, names, out)):
             _add_page_document(out, doc, century, names)
             if out.size() >= ROWS_PER_BATCH:
                 yield out.take()
@@ -454,12 +452,12 @@ def _survey(corpus: StoredCorpus, pages: int, texts: _Transcriptions, bands: Sto
     return names
 
 
-def _fused_stream(corpus: StoredCorpus, groups: int, texts: _Transcriptions, names: Counter,
+def _fused_stream(corpus: StoredCorpus, places: int, texts: _Transcriptions, names: Counter,
                   out: _Derived) -> Iterator[_FusedPage]:
     """Each canonical page in reading order, fused from every scan of it (its duplicates
     wherever they stand, its earlier OCR passes) and every transcribed copy; its group's
     `page_groups` rows."""
-    for start in range(0, groups, PAGES_PER_BATCH):
+    for start in range(0, places, PAGES_PER_BATCH):
         batch = corpus.stream(start, start + PAGES_PER_BATCH)
         loaded = {p.page_id: p for p in corpus.pages([m for g in batch for m in g.members])}
         candidates = texts.candidates([loaded[g.canonical.page_id] for g in batch])

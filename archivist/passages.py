@@ -464,10 +464,10 @@ def _halves(texts: list[str], min_chars: int) -> tuple[np.ndarray, list[str]]:
     break cuts) shares only its own length with the longer passage: a noisy 60 % fragment has
     5-gram Jaccard ~0.46 with it, which 25 bands of 5 rows catch ~40 % of the time. Such
     fragments usually sit at one end of the longer passage, and against its half they score
-    ~0.64 (caught ~92 %), so each half is also looked up in the index. Measured by the
+    ~0.64 (caught ~92 %), so each half is also looked up in the band buckets. Measured by the
     benchmark on noisy fragments: 95 % of those of 50-80 % at either end are grouped, 83 % of
-    those of 30-50 %; from the middle of a passage 66 % and 16 % (halves do not help there, and
-    indexing windows as well would triple the index, ~6 GB at 200k passages)."""
+    those of 30-50 %; from the middle of a passage 66 % and 16 % (halves do not help there;
+    banding windows as well would triple the rows banded and the candidate pairs)."""
     owners, halves = [], []
     for i, text in enumerate(texts):
         middle = len(text) // 2
