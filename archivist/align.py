@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 
 _KEY = re.compile(r"[^\w]+")
+_WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True, slots=True)  # millions are held while a corpus is assembled
@@ -49,7 +50,7 @@ def tokenize(lines: list[str], source: str = "", confs: list[list[float]] | None
     tokens = []
     for i, line in enumerate(lines):
         line_confs = confs[i] if confs else None
-        for n, word in enumerate(re.finditer(r"\S+", line)):
+        for n, word in enumerate(_WORD.finditer(line)):
             conf = line_confs[n] if line_confs and n < len(line_confs) else None
             start = offsets[i] + word.start() if offsets else -1
             tokens.append(Token(word.group(), token_key(word.group()), i, conf, source, start))
