@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import groupby, tee
@@ -130,9 +131,8 @@ class StreamedGroup:
     similarity: list[float]  # each member's to the canonical, rounded (100 for itself)
 
 
-# The temporary tables of a rebuild: the pages numbered, then the groups in reading order.
-_PAGES, _STREAM = "assembly_pages", "assembly_stream"
 _ENTRY = "page_id, witness_id, width, mean_conf, words, source_pages"  # PageEntry's columns
+
 
 class StoredCorpus:
     """The witnesses of a Store, read a batch of pages at a time: the assembly never holds the
@@ -143,12 +143,17 @@ class StoredCorpus:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # The temporary tables of this rebuild (the pages numbered, then the groups in reading
+        # order; `derived_batches` adds the duplicate candidates'), named apart from any other
+        # rebuild's on the same connection.
+        self.prefix = f"assembly_{uuid.uuid4().hex[:8]}"
+        self.numbered, self.order = f"temp.{self.prefix}_pages", f"temp.{self.prefix}_stream"
 
     def number_pages(self) -> int:
         """Every page with its newest OCR witness, numbered from 0 in reading order (source
         path, page); the number of pages."""
         self.store.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {_PAGES} AS
+            CREATE OR REPLACE TEMP TABLE {self.numbered} AS
             WITH latest AS ({RANKED_OCR_WITNESSES})
             SELECT row_number() OVER (ORDER BY s.path, p.page_index) - 1 AS position,
                    p.page_id, l.witness_id, p.width, p.mean_conf,
@@ -158,19 +163,19 @@ class StoredCorpus:
             FROM pages p JOIN sources s USING (source_id)
             JOIN latest l ON l.page_id = p.page_id AND l.rank = 1
             ORDER BY position""")
-        return self.store.query(f"SELECT count(*) FROM {_PAGES}")[0][0]
+        return self.store.query(f"SELECT count(*) FROM {self.numbered}")[0][0]
 
     def entries(self, start: int, stop: int) -> list[PageEntry]:
         """The pages numbered start to stop - 1."""
         return [PageEntry(*r) for r in self.store.query(
-            f"SELECT {_ENTRY} FROM {_PAGES} WHERE position >= ? AND position < ? "
+            f"SELECT {_ENTRY} FROM {self.numbered} WHERE position >= ? AND position < ? "
             "ORDER BY position", [start, stop])]
 
     def quality(self) -> tuple[np.ndarray, np.ndarray]:
         """Every page's mean confidence (0 where unknown) and words, by number: what chooses
         a duplicate group's canonical page."""
         found = self.store.con.execute(f"SELECT coalesce(mean_conf, 0.0) AS conf, words "
-                                       f"FROM {_PAGES} ORDER BY position").fetchnumpy()
+                                       f"FROM {self.numbered} ORDER BY position").fetchnumpy()
         return np.asarray(found["conf"], np.float64), np.asarray(found["words"], np.int64)
 
     def normalized_texts(self, positions: list[int]) -> dict[int, str]:
@@ -179,7 +184,7 @@ class StoredCorpus:
         texts: dict[int, str] = {}
         for start in range(0, len(positions), PAGES_PER_BATCH):
             texts.update((i, normalize_page(text)) for i, text in self.store.query(
-                f"SELECT p.position, coalesce(w.text, '') FROM {_PAGES} p "
+                f"SELECT p.position, coalesce(w.text, '') FROM {self.numbered} p "
                 "LEFT JOIN witnesses w USING (witness_id) "
                 "WHERE p.position IN (SELECT unnest(?))",
                 [positions[start:start + PAGES_PER_BATCH]]))
@@ -190,20 +195,25 @@ class StoredCorpus:
         number of groups.
 
         A group stands where its member from the longest source stands: a loose carbon of
-        page 4 belongs after page 3 of the ribbon copy, not wherever its file name sorts."""
-        members = [(i, g.canonical, s) for g in groups for i, s in g.members]
-        table = pa.table({"position": pa.array([m[0] for m in members], pa.int64()),
-                          "canonical": pa.array([m[1] for m in members], pa.int64()),
-                          "similarity": pa.array([m[2] for m in members], pa.float64())})
+        page 4 belongs after page 3 of the ribbon copy, not wherever its file name sorts. The
+        numbered pages are dropped (their columns are copied into the order): `entries`,
+        `quality` and `normalized_texts` serve the first pass only."""
+        size = sum(len(g.members) for g in groups)
+        table = pa.table({
+            "position": np.fromiter((i for g in groups for i, _ in g.members), np.int64, size),
+            "canonical": np.fromiter((g.canonical for g in groups for _ in g.members),
+                                     np.int64, size),
+            "similarity": np.fromiter((s for g in groups for _, s in g.members), np.float64,
+                                      size)})
         con = self.store.con
         con.register("_duplicate_members", table)
         try:
             con.execute(f"""
-                CREATE OR REPLACE TEMP TABLE {_STREAM} AS
+                CREATE OR REPLACE TEMP TABLE {self.order} AS
                 WITH member AS (
                     SELECT p.*, coalesce(g.canonical, p.position) AS canonical,
                            coalesce(g.similarity, 100.0) AS similarity
-                    FROM {_PAGES} p LEFT JOIN _duplicate_members g USING (position)),
+                    FROM {self.numbered} p LEFT JOIN _duplicate_members g USING (position)),
                 anchored AS (
                     SELECT canonical, row_number() OVER (ORDER BY anchor) - 1 AS seq
                     FROM (SELECT canonical,
@@ -213,13 +223,13 @@ class StoredCorpus:
                 ORDER BY a.seq, m.position""")
         finally:
             con.unregister("_duplicate_members")
-        con.execute(f"DROP TABLE {_PAGES}")
-        return self.store.query(f"SELECT coalesce(max(seq) + 1, 0) FROM {_STREAM}")[0][0]
+        con.execute(f"DROP TABLE {self.numbered}")
+        return self.store.query(f"SELECT coalesce(max(seq) + 1, 0) FROM {self.order}")[0][0]
 
     def stream(self, start: int, stop: int) -> list[StreamedGroup]:
         """The groups at places start to stop - 1 of the reading order."""
         rows = self.store.query(
-            f"SELECT seq, position = canonical, similarity, {_ENTRY} FROM {_STREAM} "
+            f"SELECT seq, position = canonical, similarity, {_ENTRY} FROM {self.order} "
             "WHERE seq >= ? AND seq < ? ORDER BY seq, position", [start, stop])
         groups = []
         for _, group in groupby(rows, key=lambda row: row[0]):
@@ -232,8 +242,8 @@ class StoredCorpus:
 
     def drop_tables(self) -> None:
         """The temporary tables (also gone when the connection closes)."""
-        with contextlib.suppress(duckdb.Error):
-            for table in (_PAGES, _STREAM):
+        for table in (self.numbered, self.order):
+            with contextlib.suppress(duckdb.Error):
                 self.store.con.execute(f"DROP TABLE IF EXISTS {table}")
 
     def texts(self, witness_ids: list[str]) -> dict[str, str]:
@@ -407,13 +417,13 @@ def derived_batches(corpus: StoredCorpus, *, century: int | None = None
     needs the whole collection (the vocabulary of names, the duplicate pages); the second
     fuses each canonical page in reading order with its duplicates and transcribed copies,
     and hands on each document as soon as the next page opens another."""
-    bands = StoredBands(corpus.store.con, "assembly_page")
+    bands = StoredBands(corpus.store.con, f"{corpus.prefix}_page")
     try:
         pages = corpus.number_pages()
         texts = _Transcriptions(corpus.transcriptions())
         names = _survey(corpus, pages, texts, bands)
         groups = duplicate_groups(*corpus.quality(), bands.pair_blocks(TEXTS_PER_BLOCK),
-                                  corpus.normalized_texts)
+                                  corpus.normalized_texts, TEXTS_PER_BLOCK)
         bands.drop()
         places = corpus.order_stream(groups)
         del groups
@@ -496,6 +506,8 @@ def _documents(pages: Iterator[_FusedPage]) -> Iterator[list[_FusedPage]]:
             yield doc
             doc = []
         doc.append(page)
+        if len(doc) > 1:  # its breaks are read; a page's own segments serve one-page documents
+            doc[0].segments = page.segments = []
     if doc:
         yield doc
 

@@ -8,10 +8,9 @@ buckets are paired by SQL into a sorted table (DuckDB sorts, joins and aggregate
 memory limit by spilling to disk), and the pairs are read back one block of first pages at a
 time: what Python holds is one batch of keys, or one block's pairs.
 
-The pairs are `candidate_pairs`' (a test pins it), with one difference that cannot change a
-result: a band's five values are hashed into one 64-bit key, so two different bands collide
-with probability ~2^-64, and a pair from such a collision is only one more candidate that the
-text comparison rejects.
+The pairs are `candidate_pairs`' (a test pins it), but for one difference: a band's five values
+are hashed into one 64-bit key, so two different bands of two pages collide with probability
+~2^-64 (a spurious candidate, or a bucket pushed past the cap that then gives fewer pairs).
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ class StoredBands:
     def __init__(self, con: duckdb.DuckDBPyConnection, name: str, threshold: float = 0.5,
                  num_perm: int = NUM_PERM) -> None:
         self.con = con
-        self.keys, self.pairs = f"{name}_bands", f"{name}_pairs"
+        self.keys, self.pairs = f"temp.{name}_bands", f"temp.{name}_pairs"
         self.bands, self.width = band_shape(threshold, num_perm)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {self.keys} "
                     "(row INTEGER, band UTINYINT, key UBIGINT)")
@@ -92,6 +91,7 @@ class StoredBands:
             yield np.stack([found["i"], found["j"]], axis=1).astype(np.int64)
 
     def drop(self) -> None:
+        """The tables, once the pairs are read (the connection's close would drop them too)."""
         for table in (self.keys, self.pairs):
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
 

@@ -262,7 +262,11 @@ class Store:
                 self.con.execute("INSERT INTO derived_state VALUES (now(), ?)",
                                  [self.sources_fingerprint()])
         except BaseException:
-            with contextlib.suppress(duckdb.Error):  # the first error is the one to report
+            with contextlib.suppress(Exception):  # the first error is the one to report
+                close = getattr(batches, "close", None)
+                if close is not None:  # a generator's clean-up (its temporary tables) runs now,
+                    close()  # not whenever it is collected
+            with contextlib.suppress(duckdb.Error):
                 self._drop_staged()
             raise
 

@@ -366,7 +366,7 @@ def measure_assembly_split(db: str, repeats: int = 3) -> dict[str, float]:
 
     spent = {"read": 0.0, "structure": 0.0}
     patched = [(assemble, "segment_document", "structure"), (assemble, "describe", "structure"),
-               (structure, "_view", "structure")]
+               (assemble, "page_segments", "structure"), (structure, "_view", "structure")]
     patched += [(assemble.StoredCorpus, name, "read")
                 for name in ("number_pages", "entries", "quality", "normalized_texts",
                              "order_stream", "stream", "texts", "pages", "transcriptions")]
