@@ -43,6 +43,11 @@ def token_key(text: str) -> str:
     return _KEY.sub("", text.lower())
 
 
+def line_words(lines: list[str]) -> list[str]:
+    """The words `tokenize` makes of these lines, as plain strings."""
+    return [word for line in lines for word in _WORD.findall(line)]
+
+
 def tokenize(lines: list[str], source: str = "", confs: list[list[float]] | None = None,
              offsets: list[int] | None = None) -> list[Token]:
     """Words of a witness's lines; `offsets` (each line's start in the witness text) gives every

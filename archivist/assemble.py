@@ -34,12 +34,12 @@ import numpy as np
 import pyarrow as pa
 from rapidfuzz.distance import Levenshtein
 
-from archivist.align import Match, Token, find_matches, tokenize
+from archivist.align import Match, Token, find_matches, line_words, tokenize
 from archivist.banding import StoredBands
 from archivist.collate import (TEXTS_PER_BLOCK, PageGroup, duplicate_groups,
                                page_signatures)
 from archivist.collate import normalize as normalize_page
-from archivist.fusion import Copy, Fused, fuse, proper_names
+from archivist.fusion import Copy, Fused, fuse, names_in, proper_names
 from archivist.metadata import describe
 from archivist.ocr import TextLine, lines_to_text
 from archivist.passages import PassageIndex, split_passages
@@ -449,16 +449,17 @@ def _survey(corpus: StoredCorpus, pages: int, texts: _Transcriptions, bands: Sto
     sentence, counted over every page and transcription as one stream); each page's MinHash
     band keys go to `bands`."""
     names: Counter = Counter()
-    last: list[Token] = []  # the word before the batch: names are words inside a sentence
+    last: list[str] = []  # the word before the batch: names are words inside a sentence
     for start in range(0, pages, PAGES_PER_BATCH):
         batch = corpus.pages(corpus.entries(start, start + PAGES_PER_BATCH), full=False)
-        tokens = last + [t for p in batch for t in p.tokens()]
-        names += proper_names(tokens)
-        last = tokens[-1:]
+        words = last + line_words([line.text for p in batch for line in p.lines])
+        names += names_in(words)
+        last = words[-1:]
         bands.add(start, page_signatures([p.ocr_text for p in batch]))
     for tokens in texts.tokens.values():
-        names += proper_names(last + tokens)
-        last = tokens[-1:] or last
+        words = [t.text for t in tokens]
+        names += names_in(last + words)
+        last = words[-1:] or last
     return names
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from archivist.align import Token, align
+from archivist.align import Token, align, token_key
 from archivist.lexicon import bigram_logp, is_word, word_key
 
 TRANSCRIPTION_CONF = 90.0  # a typed transcription counts like a confident OCR word
@@ -210,14 +210,21 @@ _ABBREVIATIONS = {"mr", "mrs", "messrs", "dr", "st", "gen", "col", "capt", "rev"
 def proper_names(tokens: list[Token]) -> Counter:
     """How often each capitalised word stands inside a sentence (so not merely capitalised by
     position): the collection's own vocabulary of names."""
+    return names_in([t.text for t in tokens])
+
+
+def names_in(words: list[str]) -> Counter:
+    """`proper_names` of plain words: the survey of a whole collection counts them without
+    making a Token of every word."""
     names: Counter = Counter()
-    for previous, token in zip([None] + tokens[:-1], tokens):
-        if not token.text[:1].isupper() or previous is None:
+    for previous, word in zip([None] + words[:-1], words):
+        if not word[:1].isupper() or previous is None:
             continue
-        ends_sentence = previous.text.rstrip('"\')').endswith((".", "!", "?", ":"))
-        if ends_sentence and not (len(previous.key) <= 1 or previous.key in _ABBREVIATIONS):
-            continue
-        names[word_key(token.text)] += 1
+        if previous.rstrip('"\')').endswith((".", "!", "?", ":")):  # a sentence ended
+            key = token_key(previous)
+            if not (len(key) <= 1 or key in _ABBREVIATIONS):
+                continue
+        names[word_key(word)] += 1
     return names
 
 
