@@ -100,7 +100,7 @@ def duplicate_groups(mean_conf: np.ndarray, words: np.ndarray,
     choose the canonical page, the best-read one), the candidate pairs (i < j) arrive a block
     of `block` first pages at a time (`pair_blocks`, `banding.StoredBands.pair_blocks`), and
     only the candidates' texts are asked for, by number (`texts_of` returns them normalized),
-    about a block at a time (`_pair_scores`). What is held for the whole corpus is a number a
+    about a block at a time (`_pair_scores`). What is held for the whole corpus is three numbers a
     page and the pairs that were confirmed."""
     parent = np.arange(len(mean_conf))
 
