@@ -113,14 +113,12 @@ ROWS_PER_BATCH = 20_000  # derived rows handed to the writer at once
 
 @dataclass(slots=True)
 class PageEntry:
-    """A page as the assembly's passes read it from the numbered pages: its ids and quality,
-    not its text."""
+    """A page as the assembly's passes read it from the numbered pages: which witness to load,
+    not its text (its quality and its source's length stay in the table, where `quality` and
+    `order_stream` read them)."""
     page_id: str
     witness_id: str  # its newest OCR witness
     width: int | None
-    mean_conf: float | None
-    words: int
-    source_pages: int
 
 
 @dataclass(slots=True)
@@ -131,7 +129,7 @@ class StreamedGroup:
     similarity: list[float]  # each member's to the canonical, rounded (100 for itself)
 
 
-_ENTRY = "page_id, witness_id, width, mean_conf, words, source_pages"  # PageEntry's columns
+_ENTRY = "page_id, witness_id, width"  # PageEntry's columns
 
 
 class StoredCorpus:
