@@ -10,7 +10,7 @@ TEST_APT_PACKAGES := chromium
 BENCH_APT_PACKAGES := ghostscript unpaper
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test bench system-deps venv sample clean
+.PHONY: run test bench system-deps venv sample clean lock
 
 run: system-deps $(STAMP) sample
 	$(VENV)/bin/archivist run data/raw --db data/processed/archive.duckdb
@@ -43,15 +43,25 @@ system-deps:
 		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
-$(STAMP): pyproject.toml
+# Every Python package at the version in constraints.txt: a fresh machine gets what was tested.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 $(BENCH_STAMP): $(STAMP)
-	$(PY) -m pip install -q -e '.[test,bench]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,bench]'
 	touch $(BENCH_STAMP)
+
+# constraints.txt anew: the newest releases pyproject.toml admits, resolved in a throw-away venv.
+# Run make test and make bench on the result before committing it.
+lock:
+	rm -rf .lock-venv && python3 -m venv .lock-venv
+	.lock-venv/bin/pip install -q --upgrade pip
+	.lock-venv/bin/pip install -q -e '.[test,bench]'
+	{ sed -n '/^#/p' constraints.txt; .lock-venv/bin/pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .lock-venv
 
 clean:
 	rm -rf data/processed data/raw/synthetic
