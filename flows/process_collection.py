@@ -27,7 +27,7 @@ from archivist.records import (failed_source_rows, image_source_rows, now, run_r
 from archivist.store import Store
 from archivist.summary import RunSummary
 from flows.artifacts import publish_run
-from flows.scheduling import default_workers, finished_rounds
+from flows.scheduling import costliest_first, default_workers, finished_rounds
 from tasks.ingest import assemble_task, read_transcription_task
 from tasks.ocr import ocr_page_task
 
@@ -92,17 +92,20 @@ def _process_sources(store: Store, plan: Plan, settings: Settings, summary: RunS
                 summary.failures.extend(_failure_line(f) for f in rows.get("failures", []))
             _notify("source", source.path, source_row["status"])
 
-    jobs, page_counts = [], {}
+    page_counts: dict[str, int] = {}
     for source in plan.todo:
         if source.kind == "text":
-            jobs.append((source, None))
             continue
         try:
             page_counts[source.source_id] = count_pages(source.path, source.kind)
         except ArchivistError as exc:  # the file cannot even be opened
             save([(source, *failed_source_rows(source, exc, plan.settings_hash))])
-            continue
-        jobs.extend((source, i) for i in range(page_counts[source.source_id]))
+    jobs: list[tuple[Source, int | None]] = []
+    for source in costliest_first(plan.todo, page_counts):
+        if source.kind == "text":
+            jobs.append((source, None))
+        elif source.source_id in page_counts:
+            jobs.extend((source, i) for i in range(page_counts[source.source_id]))
     _notify("pages", sum(1 for _, i in jobs if i is not None))
 
     def submit(job: tuple[Source, int | None]) -> PrefectFuture:

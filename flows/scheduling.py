@@ -13,9 +13,28 @@ from typing import Callable, Iterator
 
 from prefect.futures import PrefectFuture
 
+from archivist.discover import Source
+
 
 def default_workers() -> int:
     return os.cpu_count() or 1
+
+
+def costliest_first(sources: list[Source], page_counts: dict[str, int]) -> list[Source]:
+    """The scans with the most bytes a page first, transcriptions (cheap to read) last; ties in
+    the plan's order, each source's pages kept together.
+
+    With pages handed out in path order, the dearest pages of a folder could come last and one
+    worker finish them alone while the others wait for the run's end. Bytes a page is the cost
+    known before any page is decoded: on the 22 real scans of bench/pipeline_cost.py, 2 workers
+    in path order would finish 0.75 s after an even split of their OCR time; largest first,
+    0.18 s after (simulated on the pages' own times, measured one by one).
+    """
+    def bytes_a_page(source: Source) -> float:
+        pages = page_counts.get(source.source_id)
+        return source.bytes / pages if source.kind != "text" and pages else 0.0
+
+    return sorted(sources, key=bytes_a_page, reverse=True)
 
 
 def finished_rounds(jobs: list, submit: Callable[[object], PrefectFuture], limit: int

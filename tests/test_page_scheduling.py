@@ -10,7 +10,8 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
-from flows.scheduling import finished_one_by_one, finished_rounds
+from archivist.discover import Source
+from flows.scheduling import costliest_first, finished_one_by_one, finished_rounds
 
 
 class StandInFuture:
@@ -86,3 +87,15 @@ def test_no_more_jobs_run_at_once_than_the_limit_and_failures_come_back_as_excep
 
 def test_no_jobs_give_nofinished_rounds():
     assert list(finished_rounds([], lambda j: None, 2)) == []
+
+
+def test_scans_with_the_most_bytes_a_page_go_first_and_transcriptions_last():
+    def source(name: str, kind: str, size: int) -> Source:
+        return Source(source_id=name, path=f"{name}.x", kind=kind, sha256=name, bytes=size)
+
+    sources = [source("notes", "text", 9_000_000), source("small", "image", 300_000),
+               source("pdf", "pdf", 8_000_000), source("big", "image", 2_000_000),
+               source("twin", "image", 300_000), source("unopened", "image", 5_000_000)]
+    counts = {"small": 1, "pdf": 10, "big": 1, "twin": 1}  # "unopened" could not be counted
+    order = [s.source_id for s in costliest_first(sources, counts)]
+    assert order == ["big", "pdf", "small", "twin", "notes", "unopened"]
