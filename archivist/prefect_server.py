@@ -9,6 +9,8 @@ Prefect and the flows on the other core: a one-shot `archivist run` starts worki
 (bench/pipeline_cost.py prints the start-up). The server is launched exactly as Prefect's own
 `SubprocessASGIServer` launches it (uvicorn, `create_app` in ephemeral mode: the task-run
 recorder and event services on, UI and schedulers off), so the run's history is the same.
+Once this Prefect release has brought the home's database up to date, later servers skip the
+check of its migrations (`_database_is_current`).
 
 The server dies with us: it is stopped on exit and, on Linux, killed by the kernel if this
 process is killed outright (no orphan server holding a port and the Prefect database).
@@ -24,6 +26,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from importlib.metadata import version
 from pathlib import Path
 
 from archivist.errors import ArchivistError
@@ -35,6 +38,7 @@ EPHEMERAL_SERVER_ENV = {
     "PREFECT__SERVER_FINAL": "1",
 }
 PORT_IN_USE_EXIT = 3  # uvicorn's exit status when it cannot bind
+DATABASE = "prefect.db"  # the server's SQLite file in the Prefect home, unless a URL says else
 
 
 class PrefectServerError(ArchivistError):
@@ -57,12 +61,15 @@ class TemporaryServer:
     def start(self) -> TemporaryServer:
         """Launch the server and point this process's Prefect settings at it; returns at once."""
         self.port = _free_port()
+        env = os.environ | EPHEMERAL_SERVER_ENV
+        if self._database_is_current():
+            env.setdefault("PREFECT_API_DATABASE_MIGRATE_ON_START", "false")
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "--factory",
                  "prefect.server.api.server:create_app", "--host", "127.0.0.1",
                  "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
-                env=os.environ | EPHEMERAL_SERVER_ENV, stdin=subprocess.DEVNULL,
+                env=env, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=log, preexec_fn=_die_with_parent)
         os.environ["PREFECT_API_URL"] = self.api_url
         return self
@@ -82,6 +89,7 @@ class TemporaryServer:
                 raise PrefectServerError(f"the temporary Prefect server exited with status "
                                          f"{code}: {self._log_tail()} (log: {self.log_path})")
             if _healthy(self.api_url):
+                self._migrated_stamp().touch()
                 return
             time.sleep(0.05)
         self.stop()
@@ -107,6 +115,16 @@ class TemporaryServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def _migrated_stamp(self) -> Path:
+        return self.home / f".migrated-by-prefect-{version('prefect')}"
+
+    def _database_is_current(self) -> bool:
+        """The server's database was brought up to date by this Prefect release already: its
+        check of the migrations (0.3-0.4 s of the server's ~3 s start-up) can be skipped. A
+        release that differs, a database moved elsewhere or deleted: the check runs."""
+        return ("PREFECT_API_DATABASE_CONNECTION_URL" not in os.environ
+                and (self.home / DATABASE).is_file() and self._migrated_stamp().is_file())
 
     def _log_tail(self, lines: int = 3) -> str:
         try:

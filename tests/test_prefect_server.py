@@ -103,3 +103,51 @@ def test_server_that_cannot_start_is_an_error_naming_its_log(tmp_path: Path, mon
     finally:
         server.stop()
     assert "PREFECT_API_URL" not in os.environ
+
+
+def _server_env(server: TemporaryServer) -> dict[str, str]:
+    raw = Path(f"/proc/{server.process.pid}/environ").read_bytes()
+    return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+
+
+def _started(home: Path) -> TemporaryServer:
+    server = TemporaryServer(home).start()
+    server.wait_ready(timeout=120)
+    return server
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_migration_check_is_skipped_only_on_a_database_this_prefect_brought_up_to_date(
+        tmp_path: Path, monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("PREFECT_API_DATABASE_MIGRATE_ON_START", raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    first = _started(tmp_path)  # a new home: the database is created and migrated
+    try:
+        assert "PREFECT_API_DATABASE_MIGRATE_ON_START" not in _server_env(first)
+    finally:
+        first.stop()
+
+    second = _started(tmp_path)
+    try:
+        assert _server_env(second)["PREFECT_API_DATABASE_MIGRATE_ON_START"] == "false"
+    finally:
+        second.stop()
+
+    (tmp_path / "prefect.db").unlink()  # gone: it must be created and migrated again
+    third = _started(tmp_path)
+    try:
+        assert "PREFECT_API_DATABASE_MIGRATE_ON_START" not in _server_env(third)
+        with sqlite3.connect(tmp_path / "prefect.db") as con:
+            tables = {name for (name,) in con.execute("SELECT name FROM sqlite_master")}
+        assert {"flow_run", "task_run", "events"} <= tables
+    finally:
+        third.stop()
+
+    for stamp in tmp_path.glob(".migrated-by-prefect-*"):  # made by another Prefect release
+        stamp.rename(tmp_path / ".migrated-by-prefect-0.0.1")
+    fourth = _started(tmp_path)
+    try:
+        assert "PREFECT_API_DATABASE_MIGRATE_ON_START" not in _server_env(fourth)
+    finally:
+        fourth.stop()
