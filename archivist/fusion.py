@@ -62,12 +62,25 @@ def fuse(copies: list[Copy], names: Counter | None = None) -> Fused:
         return Fused(tokens=list(copies[0].tokens), pivot_witness=copies[0].witness_id)
     names = names or Counter()
     pivot = _initial_pivot(copies)
-    columns = _columns(copies, pivot)
+    columns, covered = _columns(copies, pivot)
+    # A copy most of whose words stand nowhere in the passage (an OCR pass that read nothing, or
+    # the specks of a worn carbon) is not a copy of it: where a word of it met the passage by
+    # chance, it was one more voter, and alone against another copy it could win.
+    related = [c for c, n in enumerate(covered)
+               if c == pivot or (copies[c].tokens and 2 * n >= len(copies[c].tokens))]
+    if len(related) < len(copies):
+        fused = fuse([copies[c] for c in related], names)
+        fused.pivot = related[fused.pivot]
+        return fused
     qualities = _qualities(copies, columns, names)
     for copy, q in zip(copies, qualities):
         copy.quality = q
-    pivot = max(range(len(copies)), key=lambda i: (qualities[i], -i))
-    columns = _columns(copies, pivot)
+    # The pivot must span the passage: a fragment that agrees where it stands measures as well
+    # as a whole copy, and as the pivot it left everything it does not cover to a vote against
+    # its silence (two copies: it won, and the page was cut down to the fragment).
+    whole = [c for c, n in enumerate(covered) if 2 * n >= len(copies[pivot].tokens)]
+    pivot = max(whole, key=lambda i: (qualities[i], -i))
+    columns, _ = _columns(copies, pivot)
     tokens: list[Token] = []
     variants: list[Variant] = []
     for column in columns:
@@ -83,15 +96,20 @@ def fuse(copies: list[Copy], names: Counter | None = None) -> Fused:
 
 
 def _initial_pivot(copies: list[Copy]) -> int:
-    """The longest copy, so that the first alignment loses as little as possible."""
-    return max(range(len(copies)), key=lambda i: (len(copies[i].tokens), -i))
+    """The copy with the most dictionary words (then the longest), so that the first alignment
+    loses as little as possible: the longest alone could be the noise a worn carbon reads as."""
+    return max(range(len(copies)), key=lambda i: (
+        sum(map(is_word, (t.text for t in copies[i].tokens))), len(copies[i].tokens), -i))
 
 
-def _columns(copies: list[Copy], pivot: int) -> list[_Column]:
-    """The alignment as columns. A copy that covers only part of the pivot (a transcribed
+def _columns(copies: list[Copy], pivot: int) -> tuple[list[_Column], list[int]]:
+    """The alignment as columns, and how many words of each copy were paired with the pivot's
+    (the pivot: all of its own). A copy that covers only part of the pivot (a transcribed
     fragment, a P.S. copied twice) has readings only within the span it covers: outside it,
     it neither votes nor counts as an omission."""
     base = copies[pivot].tokens
+    paired = [0] * len(copies)
+    paired[pivot] = len(base)
     slots: list[_Column] = []
     for i in range(len(base)):
         slots.append(_Column(i, True, {}))  # insertions before word i
@@ -107,6 +125,7 @@ def _columns(copies: list[Copy], pivot: int) -> list[_Column]:
         first, last = covered[0], covered[-1]
         # A copy that spans most of the pivot is a whole witness: what it has before the first
         # or after the last shared word is text, not the ragged edge of a fragment.
+        paired[c] = len(covered)
         whole = len(covered) >= 0.5 * len(base)
         gap_words: list[Token] = []
         for p, o in pairs:
@@ -127,7 +146,7 @@ def _columns(copies: list[Copy], pivot: int) -> list[_Column]:
     for column in slots:
         if column.is_gap and any(column.readings.values()):
             column.readings.setdefault(pivot, [])
-    return [s for s in slots if not s.is_gap or any(s.readings.values())]
+    return [s for s in slots if not s.is_gap or any(s.readings.values())], paired
 
 
 def _qualities(copies: list[Copy], columns: list[_Column], names: Counter) -> list[float]:

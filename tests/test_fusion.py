@@ -56,6 +56,39 @@ def test_a_fragment_only_speaks_for_the_words_it_covers():
     assert [v.chosen for v in fused.variants] == ["lambda"]
 
 
+
+PAGE = ("Sir I have the honour to report that the Minister received me this morning "
+        "He spoke at length of the situation in the Baltic and of the shipping programme "
+        "which he hopes to see settled before the spring I have the honour to be Sir "
+        "your obedient servant")
+
+
+def test_a_fragment_that_reads_better_where_it_stands_keeps_the_rest_of_the_page():
+    """A transcribed passage of a page, right where the page's OCR misread a word, is the better
+    copy there; it does not become the page."""
+    ocr = PAGE.replace("situation", "situatlon")
+    fragment = "He spoke at length of the situation in the Baltic and of the shipping programme"
+    for copies in ([_copy(ocr, "ocr"), _copy(fragment, "t")],
+                   [_copy(fragment, "t"), _copy(ocr, "ocr")]):
+        fused = fuse(copies)
+        assert _text(fused) == PAGE
+        assert fused.pivot_witness == "ocr"
+
+
+def test_an_empty_or_unreadable_copy_never_replaces_the_text():
+    """An earlier OCR pass that read nothing, or the specks a worn carbon reads as, beside good
+    copies: they share no words with them, and must not become the reading."""
+    noise = _copy("~ ., :: ; i ! ;: -", "noise")
+    specks = _copy("1. . : Me : $ : é y . = + o f : Fi ses servant", "specks")  # one shared word
+    empty = Copy([], "empty")
+    retyped = PAGE.replace("honour", "honur").replace("Baltic", "Baltik")
+    for bad in (noise, specks, empty):
+        for copies in ([bad, _copy(PAGE, "ocr")], [_copy(PAGE, "ocr"), bad],
+                       [bad, _copy(PAGE, "ocr"), _copy(retyped, "retyped")]):
+            fused = fuse([Copy(list(c.tokens), c.witness_id) for c in copies])
+            assert _text(fused) == PAGE, [c.witness_id for c in copies]
+
+
 def test_proper_names_skip_words_capitalised_only_by_sentence_start():
     tokens = tokenize(["Then Mr. Eden left. Later M. Stalin and Eden met in Moscow."])
     names = proper_names(tokens)
