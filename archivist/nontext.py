@@ -13,15 +13,17 @@ Tesseract reads them confidently as words a dictionary knows. A word is judged a
 page's own typed words (their median height, character pitch and column), so nothing here
 depends on the resolution:
 
-- outside the text column, unless confidently read as a dictionary word: marginalia (the file
-  number written in the margin, a vertical stamp, a clerk's initials);
+- outside the text column, unless confidently read as a dictionary word or typed on at the end
+  of a line that runs past the column (a date line's year): marginalia (the file number written
+  in the margin, a vertical stamp, a clerk's initials);
 - at the very edge of the image and poorly read: border (the dark edge of the scan);
 - no letter or digit, poorly read or a lone dot: speck;
 - a line made of one short motif repeated ("-o-o-o-o-", "______"): rule;
 - on a poorly read line (mean confidence below 50), a poorly read word not of the type's size
   and pitch; anywhere, a poorly read non-word far from the type's size or pitch, or a poorly
-  read word standing alone: stamp when it lies on a large blot of connected ink (a stamp's
-  frame, a signature), marginalia otherwise;
+  read word standing alone (but for figures of the type's shape: "DATE:   12.4.38"): stamp
+  when it lies on a large blot of connected ink (a stamp's frame, a signature), marginalia
+  otherwise;
 - inside the rectangular frame of a stamp, however well read: stamp.
 
 Otherwise a word that reads as a dictionary word at the type's pitch is always text, however
@@ -139,7 +141,8 @@ def classify(words: Sequence["Word"], *, image_size: tuple[int, int] | None = No
             gap_right = (nxt.left - w.left - w.width) / pitch if nxt else float("inf")
             verdict = _judge(w, geometry, line_conf, gap_left, gap_right, page_number,
                              image_size,
-                             blot_share[i] if blot_share is not None else 0.0)
+                             blot_share[i] if blot_share is not None else 0.0,
+                             _runs_on(w, geometry, words))
             if _in_frame(w, frames):
                 verdict = ("stamp", "inside a stamp's frame")
             if verdict:
@@ -152,14 +155,14 @@ def classify(words: Sequence["Word"], *, image_size: tuple[int, int] | None = No
 
 def _judge(w: "Word", g: PageGeometry, line_conf: float, gap_left: float, gap_right: float,
            page_number: bool, image_size: tuple[int, int] | None,
-           blot: float) -> tuple[str, str] | None:
+           blot: float, runs_on: bool) -> tuple[str, str] | None:
     """(kind, reason) for a word that is not body text, None for one that is."""
     word = is_word(w.text)
     alnum = _alnum_share(w.text)
     height_ratio = w.height / g.height
     pitch_ratio = w.width / len(w.text) / g.pitch
     if g.column is not None and (w.left + w.width < g.column[0] or w.left > g.column[1]):
-        if w.conf < 80 or not word:
+        if (w.conf < 80 or not word) and not runs_on:
             return ("stamp" if blot >= 0.5 else "marginalia"), "outside the text column"
     if image_size is not None and (w.conf < 60 or not word):
         width, height = image_size
@@ -183,13 +186,32 @@ def _judge(w: "Word", g: PageGeometry, line_conf: float, gap_left: float, gap_ri
         reason = "not of the type's shape, on a line read with low confidence"
     elif w.conf < 40 and not word and (not 0.5 < pitch_ratio < 1.8 or not 0.5 < height_ratio < 2.5):
         reason = "a non-word of another size or pitch than the type"
-    elif gap_left >= 4 and gap_right >= 4 and w.conf < 60:
+    elif (gap_left >= 4 and gap_right >= 4 and w.conf < 60
+          and not (typed_shape and _digits(w.text))):  # a typed date or number after its label
         reason = "a poorly read word standing alone"
     elif height_ratio > 2.5 and w.height > 1.8 * w.width and w.conf < 80:
         reason = "vertical"
     if reason is None:
         return None
     return ("stamp" if blot >= 0.5 else "marginalia"), reason
+
+
+def _digits(text: str) -> bool:
+    return any(ch.isdigit() for ch in text)
+
+
+def _runs_on(w: "Word", g: PageGeometry, words: Sequence["Word"]) -> bool:
+    """A word right of the column, read fairly confidently at the type's height, typed one or
+    two spaces after a word of its row: the end of a line typed past the column's right edge
+    (a date line set to the right, "January 26th, 1942."), not a note in the margin, which
+    stands apart. Its row, not Tesseract's line: Tesseract often makes such an end a block of
+    its own."""
+    if (g.column is None or w.left <= g.column[1] or w.conf < 60
+            or not 0.7 <= w.height / g.height <= 1.4):
+        return False
+    middle = w.top + w.height / 2
+    return any(o is not w and o.top <= middle <= o.top + o.height
+               and 0 <= w.left - o.left - o.width <= 2.5 * g.pitch for o in words)
 
 
 def _in_frame(w: "Word", frames: Sequence[tuple[int, int, int, int]]) -> bool:

@@ -56,6 +56,31 @@ def test_a_scrawl_in_the_margin_is_marginalia_but_a_confident_word_there_is_text
     assert found["fle"] == "marginalia" and found["Washington"] is None
 
 
+
+def test_a_year_typed_on_past_the_column_is_text_but_a_number_apart_in_the_margin_is_not():
+    """A date line set to the right runs past the body's right edge; Tesseract may make its end
+    a block of its own, and reads a year a little less surely than words."""
+    body = typed_page()
+    right = max(w.left + w.width for w in body)
+    date = typed_line(["Washington,", "January", "26th,"], 1, 300, left=right - 10 * PITCH,
+                      block=5)
+    end = date[-1].left + date[-1].width
+    year = Word(6, 1, 1, 1, "1942.", 74.0, end + PITCH, 302, 5 * PITCH, HEIGHT - 4)
+    apart = Word(7, 1, 1, 1, "1946.", 74.0, end + PITCH, 900, 5 * PITCH, HEIGHT - 4)
+    found = kinds(body + date + [year, apart])
+    assert found["1942."] is None
+    assert found["1946."] == "marginalia"
+
+
+def test_a_typed_date_alone_after_its_label_is_text_though_read_unsurely():
+    """A memorandum's head: "DATE:", a tab, the date, which Tesseract reads at 40-55."""
+    head = typed_line(["DATE:"], 1, 300) + [Word(1, 1, 1, 2, "12.4.38", 42.0, 300 + 12 * PITCH,
+                                                 300, 7 * PITCH, HEIGHT)]
+    scrawl = Word(8, 1, 1, 1, "fle", 42.0, 300 + 12 * PITCH, 1100, 3 * PITCH, 2 * HEIGHT)
+    found = kinds(typed_page() + head + [scrawl])
+    assert found["12.4.38"] is None
+    assert found["fle"] == "marginalia"
+
 def test_debris_on_a_poorly_read_line_and_specks_are_not_text():
     junk = [Word(4, 1, 1, 1, "[Yer", 55.0, 800, 944, 455, 86),
             Word(4, 1, 1, 2, "de", 3.0, 1020, 940, 68, 100),
