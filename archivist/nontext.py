@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Sequence
 
 import cv2
@@ -320,8 +320,23 @@ def reading_order(words: Sequence["Word"]) -> list["Word"]:
                      if sum(1 for e in row if e[2] - e[1] > 0.3 * page_width) >= 2)
     if wide_pairs >= 3:
         return list(words)
+    pitch = float(statistics.median(w.width / len(w.text) for w in words if w.text)) or 1.0
     out: list["Word"] = []
     for row in rows:
+        line: list["Word"] = []
         for entry in sorted(row, key=lambda e: e[1]):
-            out.extend(entry[4])
+            ws = entry[4]
+            if line and 0 <= entry[1] - max(w.left + w.width for w in line) <= 2.5 * pitch:
+                ws = _continuing(line, ws)
+            out.extend(ws)
+            line = ws
     return out
+
+
+def _continuing(line: list["Word"], more: list["Word"]) -> list["Word"]:
+    """`more`, typed one or two spaces after `line` on the same row but made a line (a block)
+    of its own by Tesseract (the year of a date line set to the right), as the end of `line`:
+    otherwise the text breaks the date line in two and the date is not found."""
+    last = line[-1]
+    return [replace(w, block=last.block, par=last.par, line=last.line, word=last.word + n)
+            for n, w in enumerate(more, 1)]

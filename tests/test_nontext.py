@@ -156,6 +156,20 @@ def test_reading_order_puts_a_block_cut_off_by_a_stamp_back_in_its_place():
                        "reported"]
 
 
+
+def test_reading_order_joins_a_line_end_tesseract_made_a_block_of_its_own():
+    date = typed_line(["Washington,", "May", "9th,"], 1, 400, left=1400, block=2)
+    year = typed_line(["1945."], 1, 402, left=1400 + PITCH * 21, block=11)  # one space on
+    apart = typed_line(["No.", "72"], 1, 400, left=300, block=3)  # far to the left: its own
+    body = typed_line(["My", "dear", "Ashby,"], 2, 500, block=2)
+    ordered = reading_order(date + body + apart + year)
+    lines = {}
+    for w in ordered:
+        lines.setdefault((w.block, w.par, w.line), []).append(w.text)
+    assert list(lines.values()) == [["No.", "72"], ["Washington,", "May", "9th,", "1945."],
+                                    ["My", "dear", "Ashby,"]]
+    assert [w.word for w in ordered if w.block == 2 and w.line == 1] == [1, 2, 3, 4]
+
 def test_reading_order_keeps_two_columns_as_tesseract_read_them():
     text = ["a", "column", "of", "typed", "text"]
     left = [w for i in range(4) for w in typed_line(text, i + 1, 400 + 60 * i, left=100)]
