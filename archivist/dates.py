@@ -80,12 +80,15 @@ _DAY = rf"(?:{_OCR_DAY}|[0-3]?\d(?!\d){_SUFFIX}?)"
 _DAYS = rf"(?P<day>{_DAY})(?:\s?[/\-–]\s?(?P<day2>{_DAY}))?"
 _YEAR = r"(?P<year>1[6-9]\d\d|20\d\d)(?!\d)"
 _START = r"(?<![\w/.,\-£$])"
+_COMMA = r"[,;.]"  # before the year: OCR reads a typed comma as ';' or '.' ("May 9th; 1945")
 
 # (pattern, precision, priority): a lower priority wins ties between equally long matches.
 _PATTERNS: list[tuple[re.Pattern[str], str, int]] = [
     (re.compile(rf"{_START}{_YEAR}\s+(?P<month>{_MONTH})\s*(?P<day>{_DAY})"), "day", 0),
-    (re.compile(rf"(?<![A-Za-z])(?P<month>{_MONTH})\s*{_DAYS}(?:\s*,?\s*{_YEAR})?"), "day", 1),
-    (re.compile(rf"{_START}{_DAYS}[ \t]+(?:of[ \t]+)?(?P<month>{_MONTH})(?:\s*,?\s*{_YEAR})?"), "day", 1),
+    (re.compile(rf"(?<![A-Za-z])(?P<month>{_MONTH})\s*{_DAYS}(?:\s*{_COMMA}?\s*{_YEAR})?"),
+     "day", 1),
+    (re.compile(rf"{_START}{_DAYS}[ \t]+(?:of[ \t]+)?(?P<month>{_MONTH})"
+                rf"(?:\s*{_COMMA}?\s*{_YEAR})?"), "day", 1),
     (re.compile(
         rf"{_START}(?P<a>\d{{1,2}})(?P<sp1> ?)(?P<sep>[./\-])(?P<sp2> ?)(?P<b>\d{{1,2}})(?P=sep)"
         rf"(?P<nyear>\d{{4}}|\d{{2}})"

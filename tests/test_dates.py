@@ -27,6 +27,8 @@ LETTER_DATE = D(1941, 12, 23)
         ("the 16th of July, 1938", D(1938, 7, 16)),
         ("9th May, 1938/.5698.", D(1938, 5, 9)),
         ("Budapest, January 25, 1939.", D(1939, 1, 25)),
+        ("Washington, D. C., May 9th; 1945.", D(1945, 5, 9)),  # OCR's ';' for the comma
+        ("4th February. 1939.", D(1939, 2, 4)),
     ],
 )
 def test_reads_archival_day_forms(text, expected):
