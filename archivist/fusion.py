@@ -78,7 +78,7 @@ def fuse(copies: list[Copy], names: Counter | None = None) -> Fused:
     # The pivot must span the passage: a fragment that agrees where it stands measures as well
     # as a whole copy, and as the pivot it left everything it does not cover to a vote against
     # its silence (two copies: it won, and the page was cut down to the fragment).
-    whole = [c for c, n in enumerate(covered) if 2 * n >= len(copies[pivot].tokens)]
+    whole = [c for c, n in enumerate(covered) if _spans(n, len(copies[pivot].tokens))]
     pivot = max(whole, key=lambda i: (qualities[i], -i))
     columns, _ = _columns(copies, pivot)
     tokens: list[Token] = []
@@ -126,7 +126,7 @@ def _columns(copies: list[Copy], pivot: int) -> tuple[list[_Column], list[int]]:
         # A copy that spans most of the pivot is a whole witness: what it has before the first
         # or after the last shared word is text, not the ragged edge of a fragment.
         paired[c] = len(covered)
-        whole = len(covered) >= 0.5 * len(base)
+        whole = _spans(len(covered), len(base))
         gap_words: list[Token] = []
         for p, o in pairs:
             if p is None:
@@ -147,6 +147,11 @@ def _columns(copies: list[Copy], pivot: int) -> tuple[list[_Column], list[int]]:
         if column.is_gap and any(column.readings.values()):
             column.readings.setdefault(pivot, [])
     return [s for s in slots if not s.is_gap or any(s.readings.values())], paired
+
+
+def _spans(paired: int, pivot_words: int) -> bool:
+    """Whether a copy with `paired` words aligned to the pivot's is a whole witness of it."""
+    return paired >= 0.5 * pivot_words
 
 
 def _qualities(copies: list[Copy], columns: list[_Column], names: Counter) -> list[float]:
